@@ -94,14 +94,18 @@ async def memory_per_node(router: Any, n: int) -> dict[str, float]:
         node["label"] = f"node {i}"
         nodes.append(node)
     bound = tracemalloc.take_snapshot()
-    child = subprocess.Popen(
-        [sys.executable, "-c", OBSERVER_SCRIPT, router.url, router.realm, str(n)],
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        OBSERVER_SCRIPT,
+        router.url,
+        router.realm,
+        str(n),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        text=True,
     )
     assert child.stdout is not None and child.stdin is not None
-    line = await asyncio.get_running_loop().run_in_executor(None, child.stdout.readline)
+    line = (await child.stdout.readline()).decode()
     assert line.startswith("observing"), line
     for node in nodes:  # one change each, delivered to the observer
         node["current_id"] = -1
@@ -109,7 +113,7 @@ async def memory_per_node(router: Any, n: int) -> dict[str, float]:
     observed = tracemalloc.take_snapshot()
     tracemalloc.stop()
     child.stdin.close()
-    child.wait(30)
+    await asyncio.wait_for(child.wait(), 30)
     for node in nodes:
         await node.node_unbind()
     await conn.close()

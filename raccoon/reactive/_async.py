@@ -175,7 +175,7 @@ def watch(func: Callable[[], T], *, equals: Callable[[T, T], bool] | None = None
 # ASYNC109 prefers callers wrapping the await in asyncio.timeout(); that works
 # too, but a timeout argument (as in asyncio.wait_for) lets the error name the
 # predicate that never became true.
-async def until(predicate: Callable[[], T], *, timeout: float | None = None) -> T:  # noqa: ASYNC109
+async def until(predicate: Callable[[], T], *, timeout: float | None = None) -> T:
     """Wait until ``predicate()`` returns something true, and return it.
 
     The predicate is a reactive expression: it is evaluated now, then again

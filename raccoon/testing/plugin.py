@@ -45,15 +45,20 @@ from raccoon.data import (
     drop_database,
 )
 from raccoon.service import Router, RouterError, RouterSettings
+from raccoon.testing.connections import connection1, connection2
+from raccoon.testing.connections import when_connected_fixture as when_connected
 
 __all__ = [
     "PostgresFactory",
     "RouterFactory",
+    "connection1",
+    "connection2",
     "crossbar",
     "database",
     "in_ci",
     "postgres_factory",
     "router_factory",
+    "when_connected",
 ]
 
 #: Server settings for throwaway test clusters: durability is not needed there.
@@ -225,12 +230,3 @@ def postgres_factory() -> Iterator[PostgresFactory]:
         yield factory
     finally:
         factory.stop_all()
-
-
-# -- WAMP sessions ---------------------------------------------------------------------
-# Imported here so that pytest finds them in the plugin module.
-from raccoon.testing.connections import (  # noqa: E402
-    connection1,
-    connection2,
-    when_connected_fixture as when_connected,
-)
