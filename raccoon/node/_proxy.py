@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._context import NodeContext
@@ -63,8 +63,10 @@ class Proxy:
         """A proxy for ``path`` resolved against this proxy's path."""
         return Proxy(self.node_path.resolve(path, self._context), self._context)
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._connection.call(str(self.node_path), args, kwargs, context=self._context)
+    def __call__(self, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        # Not a coroutine function: the connection returns a future, and many
+        # concurrent calls then cost no task each.
+        return self._connection.call(str(self.node_path), args, kwargs, context=self._context)
 
     async def connect(self, callback: Callable[..., Any]) -> Subscription:
         """Deliver the signal at this path to ``callback`` (held weakly if a

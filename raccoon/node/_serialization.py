@@ -21,6 +21,27 @@ MARKER = "__raccoon__"
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 
 
+def _is_plain(value: dict[Any, Any] | list[Any]) -> bool:
+    """True when ``value`` holds only scalars, or lists/dicts of scalars, with
+    no marker: it travels as it is. A plain loop: it is on every call's path."""
+    for item in value.values() if type(value) is dict else value:
+        cls = type(item)
+        if cls in _PLAIN:
+            continue
+        if cls is list:
+            for sub in item:
+                if type(sub) not in _PLAIN:
+                    return False
+            continue
+        if cls is dict and MARKER not in item:
+            for sub in item.values():
+                if type(sub) not in _PLAIN:
+                    return False
+            continue
+        return False
+    return not (type(value) is dict and MARKER in value)
+
+
 @dataclass(frozen=True)
 class _Entry:
     cls: type
@@ -73,14 +94,17 @@ class Serialization:
         return entry
 
     def encode(self, value: Any) -> Any:
-        """The wire form of ``value``."""
+        """The wire form of ``value`` (``value`` itself when nothing in it
+        needs encoding, which is the common case: no copy is made)."""
         cls = type(value)
         if cls in _PLAIN:
             return value
-        if cls is list or cls is tuple:
-            return [self.encode(v) for v in value]
         if cls is dict:
-            return {k: self.encode(v) for k, v in value.items()}
+            return value if _is_plain(value) else {k: self.encode(v) for k, v in value.items()}
+        if cls is list:
+            return value if _is_plain(value) else [self.encode(v) for v in value]
+        if cls is tuple:
+            return [self.encode(v) for v in value]
         entry = self._entry_for(cls)
         if entry is not None:
             return {MARKER: entry.tag, "value": entry.encode(value)}
@@ -99,13 +123,16 @@ class Serialization:
         return {k: self.encode(v) for k, v in kwargs.items()} if kwargs else kwargs
 
     def decode(self, value: Any, context: Any) -> Any:
-        """Rebuild registered objects inside a received value."""
+        """Rebuild registered objects inside a received value (returned as it
+        is when it holds none)."""
         cls = type(value)
         if cls is dict:
             tag = value.get(MARKER)
             if tag is not None and tag in self._by_tag and "value" in value:
                 return self._by_tag[tag].decode(value["value"], context)
+            if _is_plain(value):
+                return value
             return {k: self.decode(v, context) for k, v in value.items()}
         if cls is list:
-            return [self.decode(v, context) for v in value]
+            return value if _is_plain(value) else [self.decode(v, context) for v in value]
         return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from raccoon.reactive import Computation, autorun
@@ -101,9 +101,9 @@ class WAMPNode(Node):
             raise NodeError(f"{self!r} is not bound: cannot reach {path!r}")
         return Proxy(self.node_resolve(path), self.node_context)
 
-    async def call(self, path: PathLike, *args: Any, **kwargs: Any) -> Any:
+    def call(self, path: PathLike, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         """Call the endpoint at ``path``: ``await node.call('@calc.add', 1, 2)``."""
-        return await self.remote(path)(*args, **kwargs)
+        return self.remote(path)(*args, **kwargs)
 
     # -- binding -------------------------------------------------------------
     async def _node_bind_hook(self) -> None:
