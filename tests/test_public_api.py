@@ -11,6 +11,7 @@ PACKAGES = [
     "raccoon.reactive",
     "raccoon.service",
     "raccoon.data",
+    "raccoon.context",
     "raccoon.testing",
 ]
 
