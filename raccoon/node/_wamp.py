@@ -136,15 +136,27 @@ class WAMPNode(Node):
             raise
 
     async def _node_start_follow(self, source: str, key: str, attr: str) -> None:
+        await self.node_follow(source, key, getattr(self, attr))
+
+    async def node_follow(
+        self, source: PathLike, key: str, callback: Callable[[Any], Awaitable[Any]]
+    ) -> RemoteState:
+        """Run ``callback(value)`` now and whenever ``source``'s state ``key``
+        changes, like :func:`follow` but decided at run time (e.g. a detail
+        whose master is configured). Stops when this node is unbound.
+        Returns the replica of the source's state."""
+        if self._node_state not in (NodeState.BINDING, NodeState.BOUND):
+            raise NodeError(f"cannot follow {source!r}: {self!r} is not bound")
         state = RemoteState(self.node_resolve(source), self.node_context)  # type: ignore[arg-type]
         await state.start()
-        runner = LatestRunner(getattr(self, attr), name=f"{self.node_path}.{attr}")
+        runner = LatestRunner(callback, name=f"{self.node_path} follows {source}.{key}")
         try:
             comp = autorun(lambda: runner.submit(state.data.get(key)))
         except BaseException:
             await state.close()
             raise
         self._node_follows.append((state, comp, runner))
+        return state
 
     async def _node_unbind_hook(self) -> None:
         follows: list[tuple[RemoteState, Computation, LatestRunner]] = list(self._node_follows)

@@ -1,0 +1,497 @@
+"""Live cursors: a server node over a source's window, kept in sync with the
+database and observed by client proxies.
+
+A :class:`Cursor`'s reactive state (``node_data``) holds the window: its
+row ids in order, one key per row (``row:<pk>``), the total, the filters,
+sort, offset and limit, ``current_id`` and ``dirty``. A client observes it
+with ``await node.remote(cursor_path).observe()`` (see ``raccoon.node``):
+because the state is a :class:`~raccoon.reactive.ReactiveDict` replicated
+key by key, an update of one row in the window sends that row only.
+
+Changes come from the :class:`~raccoon.data.ChangeFeed`: a change of a row
+in the window re-reads that row; a change that can move rows in or out of
+the window (an insert or delete that the filter may match, an update of a
+filtered or sorted field) re-reads the window and the total. Work is
+coalesced: while one reload runs, further changes only mark what must be
+done next, so a burst of writes costs a few reloads, not one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from raccoon.node import RPCError, WAMPNode, call
+
+from ._changes import Change
+from ._database import Database
+from ._errors import DataError, FilterError
+from ._feed import ChangeFeed, Subscription
+from ._filters import Filter
+from ._history import history
+from ._principal import Principal
+from ._reads import count, get, read
+from ._source import Source
+from ._writes import create, delete, update
+
+__all__ = ["Cursor", "DetailCursor", "data_rpc_error", "row_key"]
+
+log = logging.getLogger("raccoon.data.cursor")
+
+#: The most rows one window or one bulk read may hold.
+MAX_WINDOW = 10_000
+
+
+def row_key(pk: Any) -> str:
+    """The state key of one row of the window."""
+    return f"row:{pk}"
+
+
+def data_rpc_error(exc: DataError) -> RPCError:
+    """A data-layer error as the RPC error a client receives: uri
+    ``raccoon.error.<code>``, the message, and the details (field errors,
+    the current record of a conflict…) as data."""
+    body = exc.to_dict()
+    return RPCError(body["message"], uri=f"raccoon.error.{body['code']}", **body["details"])
+
+
+async def _as_rpc(coro: Awaitable[Any]) -> Any:
+    try:
+        return await coro
+    except DataError as exc:
+        raise data_rpc_error(exc) from None
+
+
+class Cursor(WAMPNode):
+    """A live window over ``source`` as ``principal`` sees it.
+
+    State keys: ``source``, ``fields`` (the source's description), ``ids``
+    (the window's primary keys, in order), ``row:<pk>`` (each row),
+    ``total``, ``offset``, ``limit``, ``filters``, ``sort``,
+    ``current_id``, ``dirty``, ``status`` (``loading``/``ready``/``error``)
+    and ``error``.
+
+    RPC endpoints (below the cursor's path): ``set_window(offset, limit)``,
+    ``set_filters(filters)``, ``set_sort(sort)``, ``set_current(pk)``,
+    ``set_dirty(dirty)``, ``rows(offset, limit)`` (a bulk read),
+    ``get(pk)``, ``create(values)``, ``update(pk, values, version)``,
+    ``delete(pk, version)``, ``history(pk)``. Errors come back as
+    ``raccoon.error.<code>`` with details: ``invalid_filter``,
+    ``validation_failed`` (a list of ``{field, message}``), ``conflict``
+    (with the current record), ``not_found``, ``permission_denied``.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        db: Database,
+        feed: ChangeFeed,
+        principal: Principal,
+        *,
+        filters: Any = None,
+        sort: Any = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> None:
+        source.require(principal, "view")
+        self.source = source
+        self.db = db
+        self.feed = feed
+        self.principal = principal
+        self._filter_spec = filters
+        self._filter: Filter | None = source.filter(filters) if filters else None
+        self._sort = source.sort(sort or [])
+        self._offset, self._limit = _check_window(offset, limit)
+        self._ids: tuple[Any, ...] = ()
+        self._window_set: frozenset[Any] = frozenset()
+        self._subscription: Subscription | None = None
+        self._work: asyncio.Task[None] | None = None
+        self._reload_all = False
+        self._reload_rows: set[Any] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.reloads = 0
+        self.row_refreshes = 0
+
+    # -- lifecycle -------------------------------------------------------------
+    async def _node_bind_hook(self) -> None:
+        data = self.node_data
+        data.update(
+            source=self.source.name,
+            fields=self.source.describe(),
+            filters=self._filter_spec,
+            sort=self._sort.to_spec(),
+            offset=self._offset,
+            limit=self._limit,
+            current_id=None,
+            dirty=False,
+            status="loading",
+            error=None,
+        )
+        await super()._node_bind_hook()
+        table = self.source.table
+        self._subscription = self.feed.subscribe(
+            table.fullname if table is not None else self.source.name, self._on_change
+        )
+        await self._reload()
+
+    async def _node_unbind_hook(self) -> None:
+        if self._subscription is not None:
+            self._subscription.unsubscribe()
+            self._subscription = None
+        if self._work is not None and not self._work.done():
+            self._work.cancel()
+        await super()._node_unbind_hook()
+
+    async def settled(self) -> None:
+        """Wait until every pending reload is done (for tests and benchmarks)."""
+        await self._idle.wait()
+
+    # -- reading ---------------------------------------------------------------
+    async def _reload(self) -> None:
+        """Re-read the window and the total, and publish the differences."""
+        self.reloads += 1
+        filters = self._filter_spec
+        try:
+            rows = await read(
+                self.db,
+                self.source,
+                self.principal,
+                filters=filters,
+                sort=self._sort.to_spec(),
+                offset=self._offset,
+                limit=self._limit,
+            )
+            total = await count(self.db, self.source, self.principal, filters=filters)
+        except DataError as exc:
+            self.node_data.update(status="error", error=exc.to_dict())
+            raise
+        self._apply_window(rows, total)
+
+    def _apply_window(self, rows: list[dict[str, Any]], total: int) -> None:
+        pk = self.source.pk
+        data = self.node_data
+        ids = tuple(row[pk] for row in rows)
+        gone = self._window_set.difference(ids)
+        for row in rows:
+            data[row_key(row[pk])] = row  # equal rows change nothing, send nothing
+        for old in gone:
+            data.pop(row_key(old), None)
+        self._ids = ids
+        self._window_set = frozenset(ids)
+        data.update(ids=ids, total=total, status="ready", error=None)
+
+    async def _refresh_rows(self, pks: set[Any]) -> bool:
+        """Re-read some rows of the window; False when one left the result
+        (it must then be reloaded as a whole)."""
+        self.row_refreshes += 1
+        rows = await read(
+            self.db,
+            self.source,
+            self.principal,
+            filters=_and(
+                self._filter_spec, {"field": self.source.pk, "op": "in", "value": list(pks)}
+            ),
+        )
+        found = {row[self.source.pk]: row for row in rows}
+        if len(found) != len(pks):
+            return False
+        for pk, row in found.items():
+            self.node_data[row_key(pk)] = row
+        return True
+
+    # -- changes from the database -------------------------------------------------
+    def _on_change(self, change: Change) -> None:
+        source = self.source
+        if source.scoped and change.tenant != self.principal.tenant:
+            return  # another tenant's row: not even a reload may hint at it
+        pk = change.pk.get(source.pk)
+        if pk in self._window_set:
+            if change.op == "delete" or self._moves(change):
+                self._schedule(full=True)
+            else:
+                self._schedule(pk=pk)
+            return
+        if change.op == "update" and not self._moves(change):
+            return  # a row outside the window, changed in fields that can't move it
+        if self._may_match(change):
+            self._schedule(full=True)
+
+    def _moves(self, change: Change) -> bool:
+        """Whether the change touches a field the filter or the sort uses."""
+        if change.before is None or change.after is None:
+            return True
+        fields = {key.field for key in self._sort.keys}
+        if self._filter is not None:
+            fields |= self._filter.fields
+        return any(change.before.get(f) != change.after.get(f) for f in fields)
+
+    def _may_match(self, change: Change) -> bool:
+        rows = [r for r in (change.before, change.after) if r is not None]
+        try:
+            visible = any(self.source.can_view_row(self.principal, r) for r in rows)
+            if not visible:
+                return False
+            if self._filter is None:
+                return True
+            return any(self._filter.matches(r) for r in rows)
+        except ValueError:  # a rule or filter Python cannot evaluate: be safe
+            return True
+
+    def _schedule(self, *, full: bool = False, pk: Any = None) -> None:
+        if full:
+            self._reload_all = True
+        elif pk is not None:
+            self._reload_rows.add(pk)
+        if self._work is None or self._work.done():
+            self._idle.clear()
+            self._work = asyncio.get_running_loop().create_task(
+                self._drain(), name=f"reload {self.node_path}"
+            )
+
+    async def _drain(self) -> None:
+        try:
+            while self._reload_all or self._reload_rows:
+                full, self._reload_all = self._reload_all, False
+                pks, self._reload_rows = self._reload_rows, set()
+                try:
+                    if full or not await self._refresh_rows(pks):
+                        await self._reload()
+                except DataError as exc:
+                    log.warning("cursor %s cannot reload: %s", self.node_path, exc)
+                except Exception:
+                    log.exception("cursor %s failed to reload", self.node_path)
+        finally:
+            self._idle.set()
+
+    async def _changed_query(self, change: Callable[[], None]) -> None:
+        # Apply a new query (filters, sort, window) and reload at once; the
+        # pending change work is subsumed by the reload.
+        change()
+        self._reload_rows.clear()
+        self._reload_all = False
+        await _as_rpc(self._reload())
+
+    # -- endpoints ------------------------------------------------------------------
+    @call
+    async def set_window(self, offset: int, limit: int) -> None:
+        """Move or resize the window (``offset`` ≥ 0, 1 ≤ ``limit`` ≤ 10,000)."""
+        try:
+            offset, limit = _check_window(offset, limit)
+        except ValueError as exc:
+            raise RPCError(str(exc), uri="raccoon.error.invalid_arguments") from None
+
+        def apply() -> None:
+            self._offset, self._limit = offset, limit
+            self.node_data.update(offset=offset, limit=limit)
+
+        await self._changed_query(apply)
+
+    @call
+    async def set_filters(self, filters: list | dict | None) -> None:
+        """Filter the rows (the filter language of docs/data.md; ``None`` for all)."""
+        try:
+            checked = self.source.filter(filters) if filters else None
+        except FilterError as exc:
+            raise data_rpc_error(exc) from None
+
+        def apply() -> None:
+            self._filter_spec, self._filter, self._offset = filters, checked, 0
+            self.node_data.update(filters=filters, offset=0)
+
+        await self._changed_query(apply)
+
+    @call
+    async def set_sort(self, sort: list | None) -> None:
+        """Sort the rows: ``["name", "-created"]`` or ``[{"field", "dir"}]``."""
+        try:
+            checked = self.source.sort(sort or [])
+        except FilterError as exc:
+            raise data_rpc_error(exc) from None
+
+        def apply() -> None:
+            self._sort = checked
+            self.node_data["sort"] = checked.to_spec()
+
+        await self._changed_query(apply)
+
+    @call
+    async def set_current(self, pk: Any) -> None:
+        """Make ``pk`` the current record (``None``: no current record)."""
+        if pk is not None:
+            try:
+                pk = self.source.coerce_pk(pk)
+            except (TypeError, ValueError, DataError) as exc:
+                raise RPCError(
+                    f"{self.node_path}.set_current: {exc}", uri="raccoon.error.invalid_arguments"
+                ) from None
+        self.node_data["current_id"] = pk
+
+    @call
+    async def set_dirty(self, dirty: bool) -> None:
+        """The client says whether it holds unsaved edits of the current record."""
+        self.node_data["dirty"] = dirty
+
+    @call
+    async def rows(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        """A bulk read of rows with the cursor's filters and sort (not kept live)."""
+        try:
+            offset, limit = _check_window(offset, limit)
+        except ValueError as exc:
+            raise RPCError(str(exc), uri="raccoon.error.invalid_arguments") from None
+        return await _as_rpc(
+            read(
+                self.db,
+                self.source,
+                self.principal,
+                filters=self._filter_spec,
+                sort=self._sort.to_spec(),
+                offset=offset,
+                limit=limit,
+            )
+        )
+
+    @call
+    async def get(self, pk: Any) -> dict[str, Any]:
+        """One record, whether in the window or not."""
+        return await _as_rpc(get(self.db, self.source, self.principal, pk))
+
+    @call
+    async def create(self, values: dict) -> dict[str, Any]:
+        """Insert a record; returns it (with its id and version 1)."""
+        values = self._creation_values(values)
+        return await _as_rpc(create(self.db, self.source, self.principal, values))
+
+    def _creation_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        return values
+
+    @call
+    async def update(self, pk: Any, values: dict, version: int) -> dict[str, Any]:
+        """Change some fields of a record at ``version``; returns the new record.
+        A stale version fails with ``raccoon.error.conflict`` carrying the
+        current record."""
+        return await _as_rpc(update(self.db, self.source, self.principal, pk, values, version))
+
+    @call
+    async def delete(self, pk: Any, version: int) -> dict[str, Any]:
+        """Delete a record at ``version``; returns it as it was."""
+        return await _as_rpc(delete(self.db, self.source, self.principal, pk, version))
+
+    @call
+    async def history(self, pk: Any) -> list[dict[str, Any]]:
+        """Who changed the record, when, and from what to what (newest first)."""
+        await _as_rpc(get(self.db, self.source, self.principal, pk))  # visible to this principal?
+        table = self.source.table
+        assert table is not None
+        tenant = self.principal.tenant if self.source.scoped else None
+        changes = await history(self.db, table, self.source.coerce_pk(pk), tenant=tenant)
+        return [
+            {
+                "at": change.at.isoformat(),
+                "who": change.who,
+                "op": change.op,
+                "changes": [
+                    {"field": d.field, "old": d.before, "new": d.after}
+                    for d in change.diff()
+                    if d.field in self.source.fields and d.field != self.source.version_column
+                ],
+            }
+            for change in changes
+        ]
+
+
+class DetailCursor(Cursor):
+    """A cursor whose rows are those linked to its master's current record.
+
+    ``master`` is the master cursor's path (``'@companies'``, in this
+    session or another); ``link`` is the field of this source that holds the
+    master's primary key. When the master's ``current_id`` changes the
+    detail reloads for it — one reload at a time, always ending on the
+    latest value; with no current master record the window is empty. New
+    records get ``link`` set to the master's current id.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        db: Database,
+        feed: ChangeFeed,
+        principal: Principal,
+        *,
+        master: str,
+        link: str,
+        **options: Any,
+    ) -> None:
+        if link not in source.fields:
+            raise ValueError(f"detail link {link!r} is not a field of source {source.name!r}")
+        super().__init__(source, db, feed, principal, **options)
+        self.master = master
+        self.link = link
+        self.master_id: Any = None
+        self._user_filter: Any = self._filter_spec
+        self._filter_spec = _link_filter(link, None, self._user_filter)
+        self._filter = source.filter(self._filter_spec)
+
+    async def _node_bind_hook(self) -> None:
+        await super()._node_bind_hook()
+        await self.node_follow(self.master, "current_id", self._follow_master)
+
+    async def _follow_master(self, master_id: Any) -> None:
+        if master_id == self.master_id and self.node_data.get("status") == "ready":
+            return
+
+        def apply() -> None:
+            self.master_id = master_id
+            self._filter_spec = _link_filter(self.link, master_id, self._user_filter)
+            self._filter = self.source.filter(self._filter_spec)
+            self._offset = 0
+            self.node_data.update(master_id=master_id, offset=0, current_id=None)
+
+        await self._changed_query(apply)
+
+    @call
+    async def set_filters(self, filters: list | dict | None) -> None:
+        """Filter the detail rows (ANDed with the link to the master)."""
+        combined = _link_filter(self.link, self.master_id, filters)
+        try:
+            checked = self.source.filter(combined)
+        except FilterError as exc:
+            raise data_rpc_error(exc) from None
+
+        def apply() -> None:
+            self._user_filter = filters
+            self._filter_spec, self._filter, self._offset = combined, checked, 0
+            self.node_data.update(filters=filters, offset=0)
+
+        await self._changed_query(apply)
+
+    def _creation_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        if self.link not in values and self.master_id is not None:
+            return {**values, self.link: self.master_id}
+        return values
+
+
+def _link_filter(link: str, master_id: Any, user: Any) -> Any:
+    if master_id is None:
+        link_cond: dict[str, Any] = {"field": link, "op": "is_null", "value": True}
+        # No current master: nothing matches (a null link is no master's).
+        link_cond = {"and": [link_cond, {"not": link_cond}]}
+    else:
+        link_cond = {"field": link, "op": "eq", "value": master_id}
+    return _and(user, link_cond)
+
+
+def _and(a: Any, b: Any) -> Any:
+    if not a:
+        return b
+    return {"and": [a, b]}
+
+
+def _check_window(offset: Any, limit: Any) -> tuple[int, int]:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be an integer >= 0, got {offset!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_WINDOW:
+        raise ValueError(f"limit must be an integer from 1 to {MAX_WINDOW}, got {limit!r}")
+    return offset, limit
