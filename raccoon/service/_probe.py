@@ -22,17 +22,33 @@ class JoinRefused(Exception):
 
 
 class _ProbeSession(ApplicationSession):
-    """Joins, records the welcome details, and leaves at once."""
+    """Joins (anonymously, or with a WAMP ticket), records the welcome
+    details, and leaves at once."""
 
     def __init__(
         self,
         config: ComponentConfig,
         joined: asyncio.Future[dict[str, Any]],
         closed: asyncio.Future[None],
+        authid: str | None = None,
+        ticket: str | None = None,
     ) -> None:
         super().__init__(config)
         self._joined = joined
         self._closed = closed
+        self._authid = authid
+        self._ticket = ticket
+
+    def onConnect(self) -> None:
+        if self._ticket is None:
+            self.join(self.config.realm)
+        else:
+            self.join(self.config.realm, authmethods=["ticket"], authid=self._authid)
+
+    def onChallenge(self, challenge: Any) -> str:
+        if challenge.method != "ticket" or self._ticket is None:
+            raise JoinRefused(f"the router asked for {challenge.method!r} authentication")
+        return self._ticket
 
     def onJoin(self, details: Any) -> None:
         if not self._joined.done():
@@ -52,8 +68,18 @@ class _ProbeSession(ApplicationSession):
             self._closed.set_result(None)
 
 
-async def join_realm(url: str, realm: str, within: float) -> dict[str, Any]:
+async def join_realm(
+    url: str,
+    realm: str,
+    within: float,
+    *,
+    authid: str | None = None,
+    ticket: str | None = None,
+) -> dict[str, Any]:
     """Join *realm* at the websocket *url*, leave, and return the welcome authextra.
+
+    Anonymously by default; with a *ticket*, by WAMP-ticket authentication
+    as *authid* (for a realm whose transports admit no anonymous session).
 
     Raises :class:`OSError` when nothing listens, :class:`JoinRefused` when
     the router refuses, :class:`TimeoutError` after *within* seconds.
@@ -64,7 +90,7 @@ async def join_realm(url: str, realm: str, within: float) -> dict[str, Any]:
         raise ValueError(f"router url {url!r} must name a host and a port")
     joined: asyncio.Future[dict[str, Any]] = loop.create_future()
     closed: asyncio.Future[None] = loop.create_future()
-    session = _ProbeSession(ComponentConfig(realm=realm), joined, closed)
+    session = _ProbeSession(ComponentConfig(realm=realm), joined, closed, authid, ticket)
     # JSON only: the ubjson serializer is backed by bjdata (see docs/dependencies.md).
     factory = WampWebSocketClientFactory(
         lambda: session, url=url, serializers=[JsonSerializer()], loop=loop

@@ -2,9 +2,9 @@
 
 For now: ``raccoon demo`` starts a Crossbar router and a few nodes in two
 WAMP sessions that call each other and exchange signals, and ``raccoon
-router`` runs just the router. Later issues add ``run``, ``new``, ``db`` and
-``user``. Every server a command starts is stopped by its pid when the
-command ends, on Ctrl-C (SIGINT) or SIGTERM too.
+router`` runs just the router, ``raccoon db upgrade`` migrates a database.
+Later issues add ``run``, ``new`` and ``user``. Every server a command starts
+is stopped by its pid when the command ends, on Ctrl-C (SIGINT) or SIGTERM too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -25,6 +26,9 @@ from raccoon.service.router import Router, RouterSettings
 __all__ = ["main"]
 
 log = logging.getLogger("raccoon.demo")
+
+#: The environment variable naming the application's database.
+DATABASE_URL_ENV = "RACCOON_DATABASE_URL"
 
 
 class Clock(WAMPNode):
@@ -129,6 +133,25 @@ def _router(port: int | None, realm: str, workdir: FsPath) -> int:
     return 0
 
 
+def _db_upgrade(
+    parser: argparse.ArgumentParser, dsn: str | None, migrations: FsPath | None, revision: str
+) -> int:
+    from raccoon.data import MigrationError, upgrade  # only this command needs Alembic
+
+    dsn = dsn or os.environ.get(DATABASE_URL_ENV)
+    if not dsn:
+        parser.error(
+            f"no database to upgrade: pass --dsn postgresql://... or set {DATABASE_URL_ENV}"
+        )
+    try:
+        asyncio.run(upgrade(dsn, app_migrations=migrations, revision=revision))
+    except MigrationError as exc:
+        print(f"raccoon db upgrade: {exc}", file=sys.stderr, flush=True)
+        return 1
+    print("database is up to date", flush=True)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``raccoon`` console script."""
     parser = argparse.ArgumentParser(prog="raccoon", description=__doc__.split("\n\n")[0])
@@ -142,11 +165,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     router.add_argument("--port", type=int, help="port (default: a free one)")
     router.add_argument("--realm", default="raccoon")
     router.add_argument("--workdir", type=FsPath, help="router directory (default: a temp dir)")
+    db = sub.add_parser("db", help="manage the database").add_subparsers(
+        dest="db_command", required=True
+    )
+    db_upgrade = db.add_parser(
+        "upgrade", help="apply the framework's migrations, then the application's"
+    )
+    db_upgrade.add_argument("--dsn", help=f"the database URL (default: ${DATABASE_URL_ENV})")
+    db_upgrade.add_argument(
+        "--migrations", type=FsPath, help="the application's Alembic revision scripts"
+    )
+    db_upgrade.add_argument("--revision", default="heads", help="target revision (default: heads)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "db":
+        return _db_upgrade(parser, args.dsn, args.migrations, args.revision)
     with tempfile.TemporaryDirectory(prefix="raccoon-") as tmp:
         workdir = args.workdir or FsPath(tmp) / "crossbar"
         if args.command == "demo":

@@ -7,6 +7,12 @@ into a Crossbar configuration (version 2), and :class:`Router` runs
     router = Router(RouterSettings(realm="app"), workdir=tmp_path)
     async with router:
         ...  # connect to router.url, join router.realm
+
+The web service (:class:`raccoon.service.Service`) adds ticket authentication
+by a ``function`` authenticator on the public websocket
+(:class:`FunctionAuthenticator`), a reverse proxy of ``/`` to its HTTP
+server (``web_proxy``) and a private transport for backends
+(:class:`BackendTransport`).
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,10 +35,13 @@ from raccoon.service._errors import RouterError
 from raccoon.service._probe import JoinRefused, join_realm
 
 __all__ = [
+    "BackendTransport",
+    "FunctionAuthenticator",
     "Permission",
     "Role",
     "Router",
     "RouterSettings",
+    "TicketPrincipal",
     "build_config",
     "find_crossbar",
 ]
@@ -107,6 +117,88 @@ def _default_roles() -> tuple[Role, ...]:
     return (Role.full_access("backend"),)
 
 
+# Crossbar reads "${NAME}" in a static ticket from its environment.
+_ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+@dataclass(frozen=True)
+class FunctionAuthenticator:
+    """WAMP-ticket authentication by a Python function loaded in the router worker.
+
+    *create* is the dotted name of ``create(config, controller)``, which
+    returns ``authenticate(realm, authid, details)``; *config* is passed to
+    it as is (plain JSON). The function runs under Twisted inside Crossbar:
+    it must not block, and its module must not import asyncio-flavoured
+    autobahn (see :mod:`raccoon._authenticator`, the one the service uses).
+    """
+
+    create: str
+    config: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        module, _, name = self.create.rpartition(".")
+        if not module or not name:
+            raise ValueError(
+                f"FunctionAuthenticator.create must be 'package.module.function', "
+                f"got {self.create!r}"
+            )
+
+    def to_config(self) -> dict[str, Any]:
+        """This authenticator as a Crossbar ``auth.ticket`` item."""
+        return {"type": "function", "create": self.create, "config": dict(self.config)}
+
+
+@dataclass(frozen=True)
+class TicketPrincipal:
+    """A static WAMP-ticket principal: *authid* joins with *ticket* as *role*.
+
+    Write the ticket as ``"${NAME}"`` to have Crossbar read it from its
+    environment (:attr:`RouterSettings.environment`), so the secret never
+    reaches the config file.
+    """
+
+    authid: str
+    ticket: str = field(repr=False)
+    role: str
+
+    def resolve_ticket(self, environment: Mapping[str, str]) -> str:
+        """The ticket itself, looking ``"${NAME}"`` up in *environment*, then ``os.environ``."""
+        match = _ENV_REFERENCE.match(self.ticket)
+        if match is None:
+            return self.ticket
+        name = match.group(1)
+        value = environment.get(name, os.environ.get(name))
+        if value is None:
+            raise ValueError(
+                f"the ticket of principal {self.authid!r} names the environment variable "
+                f"{name!r}, which is not set"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class BackendTransport:
+    """A second, private transport for backends (the service's own session).
+
+    It listens on *host* (loopback by default: browsers never reach it) at
+    *port* (``None``: a free one) and admits the static ticket *principals*
+    (and anonymous joins as *anonymous_role* when set — only for
+    development). With *rawsocket* it also takes WAMP-over-RawSocket.
+    """
+
+    port: int | None = None
+    host: str = "127.0.0.1"
+    path: str = "ws"
+    principals: tuple[TicketPrincipal, ...] = ()
+    anonymous_role: str | None = None
+    rawsocket: bool = False
+
+    @property
+    def url(self) -> str:
+        """The websocket URL backends connect to (needs a concrete port)."""
+        return f"ws://{self.host}:{self.port}/{self.path}"
+
+
 @dataclass(frozen=True)
 class RouterSettings:
     """What the router serves and how.
@@ -116,6 +208,13 @@ class RouterSettings:
     the websocket get *anonymous_role* (``None`` disables anonymous auth).
     With *rawsocket* the port also accepts WAMP-over-RawSocket (a Crossbar
     "universal" transport), which is cheaper for backends.
+
+    *ticket* adds WAMP-ticket authentication by a function authenticator on
+    the public websocket; *web_proxy* (``http://host:port``) makes the public
+    port reverse-proxy every other path to that HTTP server (the websocket
+    stays at ``/<path>``); *backend* adds a private transport. *environment*
+    is added to Crossbar's environment (secrets the config refers to); it is
+    left out of ``repr`` and comparisons.
     """
 
     realm: str = "raccoon"
@@ -135,6 +234,10 @@ class RouterSettings:
     # The crossbar executable; None finds it next to the Python interpreter,
     # then on PATH (find_crossbar()).
     executable: str | None = None
+    ticket: FunctionAuthenticator | None = None
+    web_proxy: str | None = None
+    backend: BackendTransport | None = None
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.loglevel not in _LOG_LEVELS:
@@ -153,6 +256,53 @@ class RouterSettings:
             )
         if self.rawsocket and not 512 <= self.max_message_size <= 16 * 1024 * 1024:
             raise ValueError("with rawsocket, max_message_size must be within 512 B .. 16 MiB")
+        self._check_auth(names)
+
+    def _check_auth(self, names: list[str]) -> None:
+        if self.ticket is not None:
+            role = self.ticket.config.get("role")
+            if isinstance(role, str) and role not in names:
+                raise ValueError(
+                    f"the ticket authenticator assigns role {role!r}, which is not among the "
+                    f"roles {names}"
+                )
+        if self.web_proxy is not None and not re.fullmatch(
+            r"http://[^/:]+:\d{1,5}/?", self.web_proxy
+        ):
+            raise ValueError(
+                f"web_proxy must be http://host:port (the HTTP server to forward to), "
+                f"got {self.web_proxy!r}"
+            )
+        backend = self.backend
+        if backend is None:
+            return
+        if backend.port is not None and backend.port == self.port:
+            raise ValueError(f"the backend transport needs its own port, not {self.port}")
+        for role in [p.role for p in backend.principals] + [backend.anonymous_role]:
+            if role is not None and role not in names:
+                raise ValueError(
+                    f"the backend transport admits role {role!r}, which is not among the "
+                    f"roles {names}"
+                )
+        if not backend.principals and backend.anonymous_role is None:
+            raise ValueError(
+                "the backend transport admits nobody: give it principals (or an anonymous_role)"
+            )
+
+    def probe(self) -> tuple[str, str | None, str | None]:
+        """``(url, authid, ticket)`` with which the readiness check joins.
+
+        The backend transport's first principal when there is one (the
+        public websocket may admit tokens only), else the public websocket,
+        anonymously.
+        """
+        backend = self.backend
+        if backend is not None and backend.port is not None:
+            if backend.principals:
+                principal = backend.principals[0]
+                return backend.url, principal.authid, principal.resolve_ticket(self.environment)
+            return backend.url, None, None
+        return self.url, None, None
 
     @property
     def url(self) -> str:
@@ -186,12 +336,63 @@ def _auth_config(settings: RouterSettings) -> dict[str, Any]:
     auth: dict[str, Any] = {}
     if settings.anonymous_role is not None:
         auth["anonymous"] = {"type": "static", "role": settings.anonymous_role}
+    if settings.ticket is not None:
+        auth["ticket"] = settings.ticket.to_config()
     return auth
+
+
+def _web_proxy_config(url: str) -> dict[str, Any]:
+    host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    return {"type": "reverseproxy", "host": host, "port": int(port)}
+
+
+def _backend_transport_config(
+    backend: BackendTransport, settings: RouterSettings
+) -> dict[str, Any]:
+    auth: dict[str, Any] = {}
+    if backend.principals:
+        auth["ticket"] = {
+            "type": "static",
+            "principals": {
+                p.authid: {"ticket": p.ticket, "role": p.role} for p in backend.principals
+            },
+        }
+    if backend.anonymous_role is not None:
+        auth["anonymous"] = {"type": "static", "role": backend.anonymous_role}
+    websocket = {
+        "type": "websocket",
+        "serializers": list(_SERIALIZERS),
+        "options": {
+            "enable_webstatus": False,
+            "max_message_size": 16 * 1024 * 1024,
+            # Backends are no browsers; an Origin header, if any, must be ours.
+            "allowed_origins": list(settings.allowed_origins),
+        },
+        "auth": auth,
+    }
+    endpoint = {"type": "tcp", "interface": backend.host, "port": backend.port}
+    paths = {backend.path: websocket}
+    if not backend.rawsocket:
+        return {"type": "web", "endpoint": endpoint, "paths": paths}
+    return {
+        "type": "universal",
+        "endpoint": endpoint,
+        "rawsocket": {
+            "serializers": list(_SERIALIZERS),
+            "options": {"max_message_size": 16 * 1024 * 1024},
+            "auth": auth,
+        },
+        "web": {"paths": paths},
+    }
 
 
 def _transport_config(settings: RouterSettings) -> dict[str, Any]:
     endpoint = {"type": "tcp", "interface": settings.host, "port": settings.port}
     paths = {settings.path: _websocket_config(settings)}
+    if settings.web_proxy is not None:
+        # "/" forwards everything else; Crossbar looks its named children
+        # (the websocket path) up first, so "/ws" is not swallowed.
+        paths["/"] = _web_proxy_config(settings.web_proxy)
     if not settings.rawsocket:
         return {"type": "web", "endpoint": endpoint, "paths": paths}
     rawsocket: dict[str, Any] = {
@@ -207,6 +408,18 @@ def _transport_config(settings: RouterSettings) -> dict[str, Any]:
         "rawsocket": rawsocket,
         "web": {"paths": paths},
     }
+
+
+def _transports_config(settings: RouterSettings) -> list[dict[str, Any]]:
+    transports = [_transport_config(settings)]
+    if settings.backend is not None:
+        if settings.backend.port is None:
+            raise ValueError(
+                "build_config() needs a concrete backend port; Router picks a free one, or "
+                "set BackendTransport.port"
+            )
+        transports.append(_backend_transport_config(settings.backend, settings))
+    return transports
 
 
 def build_config(settings: RouterSettings) -> dict[str, Any]:
@@ -233,7 +446,7 @@ def build_config(settings: RouterSettings) -> dict[str, Any]:
                         "roles": [role.to_config() for role in settings.roles],
                     }
                 ],
-                "transports": [_transport_config(settings)],
+                "transports": _transports_config(settings),
             }
         ],
     }
@@ -291,6 +504,10 @@ class Router(ManagedServer):
         super().__init__()
         if settings.port is None:
             settings = dataclasses.replace(settings, port=pick_free_port(settings.host))
+        backend = settings.backend
+        if backend is not None and backend.port is None:
+            backend = dataclasses.replace(backend, port=pick_free_port(backend.host))
+            settings = dataclasses.replace(settings, backend=backend)
         self.settings = settings
         self.workdir = Path(workdir)
 
@@ -305,6 +522,12 @@ class Router(ManagedServer):
     @property
     def realm(self) -> str:
         return self.settings.realm
+
+    @property
+    def backend_url(self) -> str | None:
+        """The private backend transport's websocket URL, if there is one."""
+        backend = self.settings.backend
+        return backend.url if backend is not None else None
 
     @property
     def port(self) -> int:
@@ -330,7 +553,13 @@ class Router(ManagedServer):
 
     async def _prepare(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(json.dumps(build_config(self.settings), indent=2))
+        text = json.dumps(build_config(self.settings), indent=2)
+        # Owner-only: the config may hold tickets (unless they come from the
+        # environment) and says where the private transport listens.
+        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+        os.chmod(self.config_path, 0o600)
 
     def _child(self) -> ChildProcess:
         executable = find_crossbar(self.settings.executable)
@@ -341,12 +570,15 @@ class Router(ManagedServer):
             log_path=self.log_path,
             death_signal=self.stop_signal,
             cwd=self.workdir,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            env=dict(os.environ, **self.settings.environment, PYTHONUNBUFFERED="1"),
         )
 
     async def _attempt_ready(self, within: float) -> None:
+        url, authid, ticket = self.settings.probe()
         try:
-            authextra = await join_realm(self.url, self.realm, min(within, _JOIN_ATTEMPT_TIMEOUT))
+            authextra = await join_realm(
+                url, self.realm, min(within, _JOIN_ATTEMPT_TIMEOUT), authid=authid, ticket=ticket
+            )
         except (OSError, TimeoutError, JoinRefused) as exc:
             raise NotReady(
                 f"WAMP join on realm {self.realm!r}: {type(exc).__name__}: {exc}"

@@ -1,0 +1,88 @@
+"""Application objects on the wire, compatible with the server's registry.
+
+WAMP carries JSON-like values. A registered object travels as
+``{"__raccoon__": tag, "value": ...}`` and is rebuilt on the receiving side,
+exactly as ``raccoon.node.Serialization`` does on the server: nodes and
+proxies arrive as proxies of their path (``"node"``, ``"proxy"``), paths as
+paths (``"path"``). Registration order matters: the first class an object is
+an instance of wins, so register subclasses first.
+"""
+
+from .compat import has, is_list, is_none, is_object, is_scalar, keys, push
+from .errors import NodeError
+
+MARKER = "__raccoon__"
+
+
+class Serialization:
+    """A registry of types that can travel over WAMP::
+
+        registry.register(Money, 'money',
+                          lambda m: [m.amount, m.currency],
+                          lambda value, context: Money(value[0], value[1]))
+    """
+
+    def __init__(self):
+        self._entries = []
+        self._by_tag = {}
+
+    def register(self, cls, tag, encode, decode):
+        """Make instances of ``cls`` (and subclasses) serializable as ``tag``."""
+        if has(self._by_tag, tag) and self._by_tag[tag]["cls"] is not cls:
+            raise NodeError(f"serialization tag '{tag}' is already used by another class")
+        entry = {"cls": cls, "tag": tag, "encode": encode, "decode": decode}
+        push(self._entries, entry)
+        self._by_tag[tag] = entry
+
+    def register_check(self, check, tag, encode, decode):
+        """Like :meth:`register`, with a predicate instead of a class (for
+        objects that are no class instances, such as JavaScript proxies)."""
+        if has(self._by_tag, tag) and self._by_tag[tag]["check"] is not check:
+            raise NodeError(f"serialization tag '{tag}' is already used")
+        entry = {"cls": None, "check": check, "tag": tag, "encode": encode, "decode": decode}
+        push(self._entries, entry)
+        self._by_tag[tag] = entry
+
+    def _entry_for(self, value):
+        for entry in self._entries:
+            cls = entry["cls"]
+            if is_none(cls):
+                if entry["check"](value):
+                    return entry
+            elif isinstance(value, cls):
+                return entry
+        return None
+
+    def encode(self, value):
+        """The wire form of ``value``."""
+        if is_none(value) or is_scalar(value):
+            return value
+        if is_list(value):
+            return [self.encode(item) for item in value]
+        if is_object(value):
+            result = {}
+            for key in keys(value):
+                result[key] = self.encode(value[key])
+            return result
+        entry = self._entry_for(value)
+        if not is_none(entry):
+            return {MARKER: entry["tag"], "value": entry["encode"](value)}
+        return value
+
+    def decode(self, value, context):
+        """Rebuild registered objects inside a received value."""
+        if is_list(value):
+            return [self.decode(item, context) for item in value]
+        if is_object(value):
+            if has(value, MARKER) and has(value, "value"):
+                tag = value[MARKER]
+                if has(self._by_tag, tag):
+                    return self._by_tag[tag]["decode"](value["value"], context)
+            result = {}
+            for key in keys(value):
+                result[key] = self.decode(value[key], context)
+            return result
+        return value
+
+
+__all__ = ["MARKER", "Serialization"]

@@ -1,0 +1,113 @@
+"""Helpers for client tests under node (``node --test``).
+
+Single-source tests use plain ``assert``; these helpers cover what ``==``
+cannot say in JavaScript (it is identity for lists and objects) and the
+router-backed tests run by pytest (``RACCOON_TEST_ROUTER_URL`` and
+``RACCOON_TEST_ROUTER_REALM`` name the router the pytest fixture started).
+"""
+
+from __globals__ import JSON, Error, clearTimeout, process, setTimeout
+
+from .compat import is_list, is_none, is_object, keys, sort_strings, to_str
+from .connection import Connection
+from .promise import reversed_promise, sleep
+from .tracker import autorun
+
+
+def deep_equal(actual, expected):
+    """Structural equality of JSON-like values (lists and plain objects)."""
+    if is_list(actual) or is_list(expected):
+        if not is_list(actual) or not is_list(expected) or len(actual) != len(expected):
+            return False
+        for i in range(len(actual)):
+            if not deep_equal(actual[i], expected[i]):
+                return False
+        return True
+    if is_object(actual) or is_object(expected):
+        if not is_object(actual) or not is_object(expected):
+            return False
+        names = sort_strings(keys(actual))
+        if not deep_equal(names, sort_strings(keys(expected))):
+            return False
+        for name in names:
+            if not deep_equal(actual[name], expected[name]):
+                return False
+        return True
+    return actual == expected
+
+
+def assert_equal(actual, expected, what="value"):
+    """Fail with both values shown unless they are structurally equal."""
+    if not deep_equal(actual, expected):
+        raise Error(
+            f"{what}: expected {JSON.stringify(expected)}, got {JSON.stringify(actual)}"
+        )
+
+
+def until(predicate, timeout=5):
+    """A Promise resolved with the value of the reactive expression
+    ``predicate()`` once it is true (at once if it already is); it rejects
+    after ``timeout`` seconds."""
+    done = reversed_promise()
+    state = {"comp": None, "timer": None}
+
+    def watch():
+        value = predicate()
+        if value:
+            done.resolve(value)
+
+    def expire():
+        done.reject(Error(f"until(): the condition did not hold within {timeout} s"))
+
+    state["comp"] = autorun(watch)
+    state["timer"] = setTimeout(expire, timeout * 1000)
+
+    def cleanup(value):
+        state["comp"].stop()
+        clearTimeout(state["timer"])
+        return value
+
+    def failed(error):
+        state["comp"].stop()
+        raise error
+
+    return done.then(cleanup, failed)
+
+
+def router_from_env():
+    """``[url, realm]`` of the router of a pytest-driven run; fails clearly
+    when the test is run without one."""
+    url = process.env.RACCOON_TEST_ROUTER_URL
+    realm = process.env.RACCOON_TEST_ROUTER_REALM
+    if is_none(url) or is_none(realm):
+        raise Error(
+            "RACCOON_TEST_ROUTER_URL / RACCOON_TEST_ROUTER_REALM are not set: router tests "
+            "are run by pytest (tests/js/test_router_suite.py), which starts the router"
+        )
+    return [url, realm]
+
+
+async def connect_from_env(name="test"):
+    """A joined :class:`Connection` to the router of a pytest-driven run."""
+    where = router_from_env()
+    conn = Connection(where[0], where[1], name=name)
+    await conn.connect(20)
+    return conn
+
+
+def env(name, fallback=None):
+    """An environment variable of the node process."""
+    value = process.env[name]
+    return fallback if is_none(value) else to_str(value)
+
+
+__all__ = [
+    "assert_equal",
+    "connect_from_env",
+    "deep_equal",
+    "env",
+    "reversed_promise",
+    "router_from_env",
+    "sleep",
+    "until",
+]

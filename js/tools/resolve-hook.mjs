@@ -1,0 +1,53 @@
+// Module resolution for transpiled client code under node (>= 20.6).
+//
+// JavaScripthon writes imports without extensions (`import {Path} from './path'`)
+// and client packages import each other by bare name (`from raccoon import Node`
+// becomes `import {Node} from 'raccoon'`). Webpack resolves both
+// (`resolve.fullySpecified: false`, `resolve.modules`); node does not, so this hook
+// retries a failed resolution with `.js`, then `/index.js`, first as written, then
+// under each build root (data.roots, the directories `raccoon build` wrote).
+import { existsSync, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+let roots = [];
+
+export async function initialize(data) {
+  roots = (data && data.roots) || [];
+}
+
+function candidates(base) {
+  return [base + '.js', base + '/index.js'];
+}
+
+function isFile(path) {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+export async function resolve(specifier, context, nextResolve) {
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    const retryable = error && (error.code === 'ERR_MODULE_NOT_FOUND' ||
+      error.code === 'ERR_UNSUPPORTED_DIR_IMPORT');
+    if (!retryable) throw error;
+    if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:')) {
+      for (const candidate of candidates(specifier)) {
+        try {
+          return await nextResolve(candidate, context);
+        } catch (again) {
+          // try the next form
+        }
+      }
+      throw error;
+    }
+    for (const root of roots) {
+      for (const candidate of candidates(join(root, specifier))) {
+        if (isFile(candidate)) {
+          return { url: pathToFileURL(candidate).href, shortCircuit: true, format: 'module' };
+        }
+      }
+    }
+    throw error;
+  }
+}

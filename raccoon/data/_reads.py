@@ -1,0 +1,72 @@
+"""Running a source's reads: rows out as JSON-able dicts.
+
+Thin on purpose: the statements come from :class:`~raccoon.data.Source`
+(already scoped and checked); these run them on a
+:class:`~raccoon.data.Database` or inside a
+:class:`~raccoon.data.Transaction` and convert the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from raccoon.data._database import Database, Executor
+from raccoon.data._errors import NotFoundError
+from raccoon.data._principal import Principal
+from raccoon.data._source import Source
+from raccoon.data._types import json_value
+
+__all__ = ["count", "get", "read"]
+
+
+def _executor(db: Database | Executor) -> Executor:
+    if isinstance(db, Database):
+        return db.executor
+    if isinstance(db, Executor):
+        return db
+    raise TypeError(f"expected a Database or a Transaction, got {db!r}")
+
+
+async def read(
+    db: Database | Executor,
+    source: Source,
+    principal: Principal,
+    *,
+    filters: Any = None,
+    sort: Any = None,
+    offset: int = 0,
+    limit: int | None = None,
+    after: Mapping[str, Any] | None = None,
+    before: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of :meth:`Source.select` as JSON-able dicts.
+
+    Raises :class:`~raccoon.data.PermissionDenied`,
+    :class:`~raccoon.data.FilterError`.
+    """
+    statement = source.select(principal, filters, sort, offset, limit, after=after, before=before)
+    return [source.row(record) for record in await _executor(db).fetch(statement)]
+
+
+async def count(
+    db: Database | Executor, source: Source, principal: Principal, *, filters: Any = None
+) -> int:
+    """How many rows ``principal`` may see match ``filters``."""
+    return int(await _executor(db).fetchval(source.count(principal, filters)))
+
+
+async def get(
+    db: Database | Executor, source: Source, principal: Principal, pk: Any
+) -> dict[str, Any]:
+    """Record ``pk`` as a JSON-able dict.
+
+    Raises :class:`~raccoon.data.NotFoundError` if it does not exist or
+    ``principal`` may not see it (another tenant, a row rule).
+    """
+    record = await _executor(db).fetchrow(source.get(principal, pk))
+    if record is None:
+        raise NotFoundError(
+            f"no record {pk!r} in {source.name!r}", source=source.name, pk=json_value(pk)
+        )
+    return source.row(record)

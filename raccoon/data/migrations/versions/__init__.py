@@ -1,0 +1,1 @@
+"""Framework revision scripts (Alembic skips ``__init__.py``)."""

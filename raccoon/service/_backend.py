@@ -1,0 +1,64 @@
+"""The service's own nodes on the realm: the dynamic authorizer and the public procedures.
+
+Both are bound on the backend connection (role ``backend``, private
+transport). Browsers reach only what the authorizer lets them: the public
+procedures, and their own session prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raccoon.node import RPCError, WAMPNode, call
+
+from ._authorizer import authorize_browser
+from ._metrics import Metrics
+from ._sessions import SessionRegistry
+
+__all__ = ["AUTHORIZER_PATH", "PUBLIC_SESSION_PATH", "AuthorizerNode", "PublicSessionNode"]
+
+#: Where the authorizer node is bound: its procedure is ``raccoon.service.authorize``.
+AUTHORIZER_PATH = "raccoon.service"
+#: Where the public session procedures live: ``raccoon.public.session.ready``.
+PUBLIC_SESSION_PATH = "raccoon.public.session"
+
+_ACTIONS = frozenset({"call", "register", "subscribe", "publish"})
+
+
+class AuthorizerNode(WAMPNode):
+    """The dynamic authorizer of the browser role (``<path>.authorize``)."""
+
+    def __init__(self, public: tuple[str, ...], metrics: Metrics) -> None:
+        self.public = public
+        self.metrics = metrics
+
+    @call
+    async def authorize(
+        self, session: Any, uri: Any, action: Any, options: Any = None
+    ) -> dict[str, Any]:
+        """Crossbar's question: may this browser session do *action* on *uri*?"""
+        decision = authorize_browser(session, uri, action, options, self.public)
+        label = action if action in _ACTIONS else "other"
+        self.metrics.authorizations.labels(label, "yes" if decision["allow"] else "no").inc()
+        return dict(decision)
+
+
+class PublicSessionNode(WAMPNode):
+    """Procedures every browser may call about its own session."""
+
+    def __init__(self, sessions: SessionRegistry, timeout: float = 10.0) -> None:
+        self.sessions = sessions
+        self.timeout = timeout
+
+    @call
+    async def ready(self, details: Any = None) -> dict[str, Any]:
+        """The caller's session, once its tree is built: prefix, user, tenant,
+        roles, language, open contexts (the desktop first), and ``resumed``
+        (true when it survived a reconnection)."""
+        caller = getattr(details, "caller", None)
+        if not isinstance(caller, int):
+            raise RPCError(
+                "cannot tell which session is calling (caller not disclosed)",
+                uri="raccoon.error.no_session",
+            )
+        return await self.sessions.ready(caller, self.timeout)

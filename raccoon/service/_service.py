@@ -1,0 +1,409 @@
+"""The Raccoon service: database, router, web application and session trees, together.
+
+::
+
+    async with Service(Settings.load("raccoon.toml"), controllers=registry) as service:
+        print("open", service.url)
+        await service.wait_closed()      # or do something else
+
+What :meth:`Service.start` does, in order:
+
+1. opens the database (``database_url``, or an embedded PostgreSQL) and
+   applies the framework migrations (``migrate``);
+2. starts the aiohttp application on a private port of 127.0.0.1;
+3. starts Crossbar with one public port — ``/ws`` is the browsers'
+   websocket (WAMP-ticket auth by the function authenticator, role
+   ``browser`` under the dynamic authorizer), every other path is
+   reverse-proxied to the aiohttp application — and a private backend
+   transport on 127.0.0.1 (role ``backend``, a random ticket per start);
+4. joins as the backend, binds the authorizer and the public procedures,
+   and follows ``wamp.session.on_join``/``on_leave`` to build and tear
+   down the session trees.
+
+:meth:`stop` undoes it in reverse. Every process started is stopped by pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import enum
+import logging
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from raccoon._process import pick_free_port
+from raccoon._tokens import TokenCodec
+from raccoon.context import OPERATIONS, Catalog, Registry
+from raccoon.data import Database, EmbeddedPostgres, upgrade
+from raccoon.node import Connection, RPCError
+from raccoon.node import Path as NodePath
+
+from ._accounts import Accounts, make_hasher
+from ._auth import Auth
+from ._backend import AUTHORIZER_PATH, PUBLIC_SESSION_PATH, AuthorizerNode, PublicSessionNode
+from ._desktop import Desktop, desktop_content
+from ._errors import ServiceError
+from ._logins import Logins
+from ._metrics import Metrics
+from ._sessions import SessionIdentity, SessionRegistry
+from ._web import create_app
+from .router import (
+    BackendTransport,
+    FunctionAuthenticator,
+    Role,
+    Router,
+    RouterSettings,
+    TicketPrincipal,
+)
+from .settings import Settings
+
+__all__ = ["BACKEND_AUTHID", "BROWSER_ROLE", "Service", "ServiceState"]
+
+log = logging.getLogger("raccoon.service")
+
+#: The role of browser sessions (confined by the dynamic authorizer).
+BROWSER_ROLE = "browser"
+#: The authid of the service's own backend session.
+BACKEND_AUTHID = "raccoon-backend"
+_KEY_ENV = "RACCOON_ROUTER_TOKEN_KEY"
+_TICKET_ENV = "RACCOON_BACKEND_TICKET"
+
+
+class ServiceState(enum.Enum):
+    """``NEW → STARTING → RUNNING → STOPPING → STOPPED``; a failed start stops what it began."""
+
+    NEW = "new"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class Service:
+    """The web service of a Raccoon application (see the module docstring).
+
+    *controllers* is the application's intent :class:`~raccoon.context.Registry`;
+    when nothing in it can ``VIEW`` a user, the default
+    :class:`~raccoon.service.Desktop` is registered. *catalog* translates
+    labels into each session's language.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        controllers: Registry | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.settings = settings
+        self.controllers = controllers if controllers is not None else Registry()
+        if not self.controllers.candidates(OPERATIONS.VIEW, desktop_content(1)):
+            self.controllers.register(Desktop)
+        self.catalog = catalog
+        self.state = ServiceState.NEW
+        self.metrics = Metrics()
+        self._cleanup: list[Any] = []
+        self._stopped = asyncio.Event()
+        self._db: Database | None = None
+        self._router: Router | None = None
+        self._backend: Connection | None = None
+        self._auth: Auth | None = None
+        self._sessions: SessionRegistry | None = None
+        self._accounts: Accounts | None = None
+        self._http_url: str | None = None
+
+    # -- parts (once started) ------------------------------------------------------------
+    def _need(self, value: Any, what: str) -> Any:
+        if value is None:
+            raise RuntimeError(
+                f"the service has no {what} yet: start it first ({self.state.value})"
+            )
+        return value
+
+    @property
+    def db(self) -> Database:
+        """The database."""
+        return self._need(self._db, "database")
+
+    @property
+    def router(self) -> Router:
+        """The Crossbar router."""
+        return self._need(self._router, "router")
+
+    @property
+    def backend(self) -> Connection:
+        """The service's own WAMP connection (role ``backend``)."""
+        return self._need(self._backend, "backend connection")
+
+    @property
+    def auth(self) -> Auth:
+        """Login, refresh and logout."""
+        return self._need(self._auth, "auth")
+
+    @property
+    def accounts(self) -> Accounts:
+        """Users, tenants and roles."""
+        return self._need(self._accounts, "accounts")
+
+    @property
+    def sessions(self) -> SessionRegistry:
+        """The live browser session trees."""
+        return self._need(self._sessions, "session registry")
+
+    @property
+    def url(self) -> str:
+        """The public origin: the page, the API, and the websocket at ``/ws``."""
+        return self.settings.origin
+
+    @property
+    def websocket_url(self) -> str:
+        """The browsers' websocket URL."""
+        return self.settings.websocket_url
+
+    @property
+    def http_url(self) -> str:
+        """The private URL of the aiohttp application (for scrapers on the host)."""
+        return self._need(self._http_url, "HTTP server")
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start everything; on failure, stop what was started and raise."""
+        if self.state is not ServiceState.NEW:
+            raise RuntimeError(f"a service starts once; this one is {self.state.value}")
+        self.state = ServiceState.STARTING
+        try:
+            await self._start()
+        except BaseException:
+            await self._teardown()
+            self.state = ServiceState.STOPPED
+            raise
+        self.state = ServiceState.RUNNING
+
+    async def _start(self) -> None:
+        settings = self.settings
+        secret = settings.secret
+        if secret is None:
+            secret = secrets.token_urlsafe(48)
+            log.warning("no secret configured: tokens are signed with a random one for this run")
+        workdir = self._workdir()
+        settings = self.settings = dataclasses.replace(
+            settings,
+            secret=secret,
+            port=settings.port or pick_free_port(settings.host),
+            http_port=settings.http_port or pick_free_port("127.0.0.1"),
+            backend_port=settings.backend_port or pick_free_port("127.0.0.1"),
+        )
+        db = self._db = await self._open_database(workdir)
+        self._accounts = Accounts(
+            db,
+            make_hasher(
+                settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
+            ),
+        )
+        logins = Logins(db, self._accounts, settings.session_max_age)
+        self._auth = Auth(
+            settings, self._accounts, logins, TokenCodec(settings.token_key()), self.metrics
+        )
+        await self._start_http()
+        backend_ticket = secrets.token_urlsafe(32)
+        router = self._router = Router(self._router_settings(backend_ticket), workdir / "crossbar")
+        self._cleanup.append(router.stop)
+        await router.start()
+        assert router.backend_url is not None
+        backend = self._backend = Connection(
+            router.backend_url,
+            settings.realm,
+            authid=BACKEND_AUTHID,
+            ticket=backend_ticket,
+            name="raccoon-backend",
+        )
+        self._cleanup.append(backend.close)
+        await backend.connect()
+
+        async def on_end(identity: SessionIdentity, reason: str) -> None:
+            if reason == "logout":
+                await logins.close(identity.sid)
+
+        sessions = self._sessions = SessionRegistry(
+            backend,
+            self.controllers,
+            grace_period=settings.grace_period,
+            catalog=self.catalog,
+            on_end=on_end,
+            context_values={"db": db, "accounts": self._accounts},
+        )
+        self._cleanup.append(sessions.close)
+        self.metrics.watch_sessions(sessions.statistics)
+        await backend.subscribe("wamp.session.on_join", self._on_join)
+        await backend.subscribe("wamp.session.on_leave", self._on_leave)
+        for path, node in (
+            (AUTHORIZER_PATH, AuthorizerNode(settings.public_procedures, self.metrics)),
+            (PUBLIC_SESSION_PATH, PublicSessionNode(sessions)),
+        ):
+            await node.node_bind(NodePath(path), backend.new_context())
+            self._cleanup.append(node.node_unbind)
+        backend.on_join.connect(self._on_backend_join)
+        log.info("raccoon service at %s (realm %r)", self.url, settings.realm)
+
+    def _workdir(self) -> Path:
+        if self.settings.workdir is not None:
+            path = Path(self.settings.workdir)
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        path = Path(tempfile.mkdtemp(prefix="raccoon-service-"))
+        self._cleanup.append(lambda: shutil.rmtree(path, ignore_errors=True))
+        return path
+
+    async def _open_database(self, workdir: Path) -> Database:
+        dsn = self.settings.database_url
+        if dsn is None:
+            # Not under workdir when it is a fresh 0700 temp dir: as root the
+            # server runs as another account (see EmbeddedPostgres).
+            datadir = (
+                Path(self.settings.workdir) / "postgres"
+                if self.settings.workdir is not None
+                else Path(tempfile.mkdtemp(prefix="raccoon-pg-"))
+            )
+            if self.settings.workdir is None:
+                self._cleanup.append(lambda: shutil.rmtree(datadir, ignore_errors=True))
+            server = EmbeddedPostgres(datadir)
+            self._cleanup.append(server.stop)
+            await server.start()
+            dsn = server.dsn
+        if self.settings.migrate:
+            await upgrade(dsn)
+        db = Database(dsn)
+        await db.open()
+        self._cleanup.append(db.close)
+        return db
+
+    async def _start_http(self) -> None:
+        runner = web.AppRunner(create_app(self), access_log=None)
+        await runner.setup()
+        self._cleanup.append(runner.cleanup)
+        site = web.TCPSite(runner, "127.0.0.1", self.settings.http_port)
+        await site.start()
+        self._http_url = f"http://127.0.0.1:{self.settings.http_port}"
+
+    def _router_settings(self, backend_ticket: str) -> RouterSettings:
+        s = self.settings
+        return RouterSettings(
+            realm=s.realm,
+            host=s.host,
+            port=s.port,
+            allowed_origins=s.origins,
+            max_message_size=s.max_message_size,
+            roles=(
+                Role.full_access("backend"),
+                Role(BROWSER_ROLE, authorizer=f"{AUTHORIZER_PATH}.authorize"),
+            ),
+            anonymous_role=None,
+            ticket=FunctionAuthenticator(
+                "raccoon._authenticator.create", {"key_env": _KEY_ENV, "role": BROWSER_ROLE}
+            ),
+            web_proxy=f"http://127.0.0.1:{s.http_port}",
+            backend=BackendTransport(
+                port=s.backend_port,
+                principals=(TicketPrincipal(BACKEND_AUTHID, "${" + _TICKET_ENV + "}", "backend"),),
+            ),
+            environment={_KEY_ENV: s.token_key().hex(), _TICKET_ENV: backend_ticket},
+            loglevel=s.router_loglevel,  # type: ignore[arg-type]
+            executable=s.crossbar,
+        )
+
+    async def stop(self) -> None:
+        """Stop everything that was started (idempotent)."""
+        if self.state in (ServiceState.STOPPING, ServiceState.STOPPED):
+            await self._stopped.wait()
+            return
+        self.state = ServiceState.STOPPING
+        try:
+            await self._teardown()
+        finally:
+            self.state = ServiceState.STOPPED
+
+    async def _teardown(self) -> None:
+        errors: list[BaseException] = []
+        while self._cleanup:
+            step = self._cleanup.pop()
+            try:
+                result = step()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:
+                log.exception("stopping the service: %r failed", step)
+                errors.append(exc)
+        self._stopped.set()
+        if errors:
+            raise ServiceError(f"the service did not stop cleanly: {errors[0]}") from errors[0]
+
+    async def wait_closed(self) -> None:
+        """Wait until :meth:`stop` has finished."""
+        await self._stopped.wait()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- router events -------------------------------------------------------------------
+    def _on_join(self, info: dict[str, Any]) -> None:
+        if isinstance(info, dict) and info.get("authrole") == BROWSER_ROLE:
+            self.sessions.session_joined(info)
+
+    def _on_leave(self, session_id: int) -> None:
+        self.sessions.session_left(session_id)
+
+    async def _on_backend_join(self, session_id: int) -> None:
+        """After a reconnect the backend may have missed joins and leaves: ask the router."""
+        backend = self.backend
+        try:
+            ids = await backend.call("wamp.session.list", [[BROWSER_ROLE]], timeout=10.0)
+            live: dict[int, dict[str, Any]] = {}
+            for sid in ids:
+                with contextlib.suppress(RPCError):
+                    live[sid] = await backend.call("wamp.session.get", [sid], timeout=10.0)
+            await self.sessions.reconcile(live)
+        except RPCError as exc:
+            log.warning("could not reconcile the session trees after a reconnect: %s", exc)
+
+    # -- health --------------------------------------------------------------------------
+    async def health(self) -> dict[str, Any]:
+        """``{"status": "ok"|"degraded", "router", "database", "sessions"}`` for ``/health``."""
+        router_ok = self._router is not None and self._router.running
+        backend_ok = self._backend is not None and self._backend.is_connected
+        database: dict[str, Any] = {"ok": False}
+        if self._db is not None:
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(2.0):
+                    await self._db.fetchval("SELECT 1")
+                database = {
+                    "ok": True,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+            except Exception as exc:
+                database = {"ok": False, "error": type(exc).__name__}
+        ok = router_ok and backend_ok and database["ok"]
+        return {
+            "status": "ok" if ok else "degraded",
+            "router": {"running": router_ok, "backend_connected": backend_ok},
+            "database": database,
+            "sessions": self._sessions.statistics() if self._sessions is not None else {},
+        }

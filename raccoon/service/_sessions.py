@@ -1,0 +1,458 @@
+"""The per-browser session tree: built on join, kept through a grace period, torn down.
+
+Every login gets a URI prefix, ``<session_root>.<sid>``. When a browser
+session joins the realm with a token for that prefix, the service binds a
+:class:`SessionNode` there — the session's contexts, plus who the session
+is — and opens the desktop in it. The router's ``wamp.session.on_leave``
+carries only the WAMP session id, so :class:`SessionRegistry` keeps the map
+from WAMP session ids to trees. When the last WAMP session of a tree
+leaves, the tree waits ``grace_period`` seconds for the browser to come
+back (a reconnect with a token of the same login reattaches it, state
+intact), then it is unbound.
+
+Lifecycle of a tree (:class:`SessionState`)::
+
+    BUILDING ──▶ ATTACHED ◀──rejoin── DETACHED ──grace over──▶ CLOSING ──▶ CLOSED
+                     └────last leave────▶┘
+    (any state) ──end(): logout, service stop──▶ CLOSING
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from raccoon.context import OPERATIONS, Catalog, Contexts, Registry
+from raccoon.data import Principal
+from raccoon.node import Connection, Node, Path, RPCError, Signal, call
+
+from ._desktop import desktop_content
+
+__all__ = ["SessionIdentity", "SessionNode", "SessionRegistry", "SessionState"]
+
+log = logging.getLogger("raccoon.service.sessions")
+
+_CLOSE_REASON = "raccoon.close.session_ended"
+
+
+class SessionState(enum.Enum):
+    """Where a session tree is in its life (see the module docstring)."""
+
+    BUILDING = "building"
+    ATTACHED = "attached"
+    DETACHED = "detached"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class SessionIdentity:
+    """Who a browser session is: read from the authextra the authenticator set."""
+
+    prefix: str
+    sid: str
+    user_id: int
+    username: str
+    tenant: str | None
+    roles: tuple[str, ...]
+    language: str
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any]) -> SessionIdentity | None:
+        """The identity in a ``wamp.session.on_join`` payload, or ``None``
+        when the session is not a browser's (or the payload is malformed)."""
+        extra = details.get("authextra")
+        username = details.get("authid")
+        if not isinstance(extra, Mapping) or not isinstance(username, str):
+            return None
+        prefix, sid = extra.get("raccoon_prefix"), extra.get("raccoon_sid")
+        user_id, tenant = extra.get("raccoon_user_id"), extra.get("raccoon_tenant")
+        roles, language = extra.get("raccoon_roles"), extra.get("raccoon_language")
+        if not (isinstance(prefix, str) and isinstance(sid, str) and prefix.endswith("." + sid)):
+            return None
+        if not isinstance(user_id, int) or not isinstance(language, str):
+            return None
+        if tenant is not None and not isinstance(tenant, str):
+            return None
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            return None
+        return cls(prefix, sid, user_id, username, tenant, tuple(roles), language)
+
+    @property
+    def principal(self) -> Principal:
+        """The data layer's principal for this session's reads and writes."""
+        return Principal(self.username, self.tenant, roles=frozenset(self.roles))
+
+
+class SessionNode(Contexts):
+    """The root of one browser session's tree, bound at the session prefix.
+
+    It is the session's :class:`~raccoon.context.Contexts` (``open``,
+    ``close``, ``list``; the desktop is ``ctx1``), and says who the session
+    is: ``describe()``. Its node context holds ``session`` (this node),
+    ``identity``, ``user`` (the username), ``user_id``, ``tenant``, ``roles``,
+    ``language``, ``principal`` and ``catalog``, for every controller below.
+    ``logout()`` ends the session.
+    """
+
+    on_end = Signal(doc="The session is ending: ``(reason)`` — 'logout', 'expired', 'shutdown'.")
+
+    def __init__(self, registry: Registry, identity: SessionIdentity, owner: SessionRegistry):
+        super().__init__(registry)
+        self.identity = identity
+        self._owner = owner
+
+    @call
+    async def describe(self) -> dict[str, Any]:
+        """Who this session is and what it has open."""
+        ident = self.identity
+        return {
+            "prefix": ident.prefix,
+            "session": ident.sid,
+            "user": {"id": ident.user_id, "username": ident.username},
+            "tenant": ident.tenant,
+            "roles": list(ident.roles),
+            "language": ident.language,
+            "contexts": await self.list_contexts(),
+        }
+
+    @call
+    async def logout(self) -> None:
+        """End this session: the login is closed and the browser disconnected."""
+        await self.end("logout")
+
+    async def end(self, reason: str) -> None:
+        """End the session *reason* (``'logout'``…) once the current call has answered."""
+        self._owner.end_soon(self.identity.sid, reason)
+
+
+class _Tree:
+    """The registry's record of one session tree."""
+
+    __slots__ = (
+        "built",
+        "closed",
+        "error",
+        "grace",
+        "identity",
+        "node",
+        "resumed",
+        "state",
+        "wamp",
+    )
+
+    def __init__(self, identity: SessionIdentity) -> None:
+        loop = asyncio.get_running_loop()
+        self.identity = identity
+        self.node: SessionNode | None = None
+        self.state = SessionState.BUILDING
+        self.wamp: set[int] = set()
+        self.built: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.grace: asyncio.Task[None] | None = None
+        self.error: BaseException | None = None
+        self.resumed = 0
+
+
+class SessionRegistry:
+    """The live session trees, by prefix and by WAMP session id.
+
+    Feed it the router's meta events (:meth:`session_joined`,
+    :meth:`session_left`; the service subscribes them on its backend
+    connection), and ask it for a session (:meth:`ready`) or to end one
+    (:meth:`end`). :attr:`count` and :meth:`statistics` say how many trees
+    and nodes are alive — a leak shows there.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        controllers: Registry,
+        *,
+        grace_period: float,
+        catalog: Catalog | None = None,
+        on_end: Callable[[SessionIdentity, str], Awaitable[None]] | None = None,
+        context_values: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.connection = connection
+        self.controllers = controllers
+        self.grace_period = grace_period
+        self.catalog = catalog
+        self._on_end = on_end
+        self._context_values = dict(context_values or {})
+        self._trees: dict[str, _Tree] = {}
+        self._by_wamp: dict[int, _Tree] = {}
+        self._waiters: dict[int, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+
+    # -- introspection ------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """How many session trees exist (building, attached, detached or closing)."""
+        return len(self._trees)
+
+    def state_of(self, prefix: str) -> SessionState | None:
+        """The state of the tree at *prefix*, ``None`` when there is none."""
+        tree = self._trees.get(prefix)
+        return tree.state if tree is not None else None
+
+    def node(self, prefix: str) -> SessionNode | None:
+        """The session node at *prefix*, once built."""
+        tree = self._trees.get(prefix)
+        return tree.node if tree is not None else None
+
+    def statistics(self) -> dict[str, int]:
+        """Counts for health checks, metrics and leak tests."""
+        by_state = {state.value: 0 for state in SessionState}
+        nodes = 0
+        for tree in self._trees.values():
+            by_state[tree.state.value] += 1
+            if tree.node is not None:
+                nodes += _count_nodes(tree.node)
+        return {
+            "sessions": len(self._trees),
+            **by_state,
+            "wamp_sessions": len(self._by_wamp),
+            "nodes": nodes,
+            "resumes": sum(tree.resumed for tree in self._trees.values()),
+        }
+
+    # -- router events ------------------------------------------------------------------
+    def session_joined(self, details: Mapping[str, Any]) -> None:
+        """A session joined the realm (``wamp.session.on_join``)."""
+        session_id = details.get("session")
+        identity = SessionIdentity.from_details(details)
+        if identity is None or not isinstance(session_id, int) or self._closing:
+            return
+        if session_id in self._by_wamp:
+            return  # seen already (a reconciliation after a reconnect)
+        tree = self._trees.get(identity.prefix)
+        previous = None
+        if tree is not None and tree.state in (SessionState.CLOSING, SessionState.CLOSED):
+            previous, tree = tree, None
+        if tree is None:
+            tree = self._trees[identity.prefix] = _Tree(identity)
+            self._spawn(self._build(tree, previous), f"build {identity.prefix}")
+        elif tree.state is SessionState.DETACHED:
+            self._cancel_grace(tree)
+            tree.state = SessionState.ATTACHED
+            tree.resumed += 1
+            log.info("session %s resumed by WAMP session %s", identity.prefix, session_id)
+        tree.wamp.add(session_id)
+        self._by_wamp[session_id] = tree
+        waiter = self._waiters.pop(session_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def session_left(self, session_id: int) -> None:
+        """A session left the realm (``wamp.session.on_leave``: only its id)."""
+        tree = self._by_wamp.pop(session_id, None) if isinstance(session_id, int) else None
+        if tree is None:
+            return
+        tree.wamp.discard(session_id)
+        if not tree.wamp and tree.state is SessionState.ATTACHED:
+            self._detach(tree)
+
+    async def reconcile(self, live: Mapping[int, Mapping[str, Any]]) -> None:
+        """Bring the map in line with the sessions the router has now.
+
+        After the backend reconnects it may have missed join and leave
+        events: *live* maps each browser session id to its details
+        (``wamp.session.get``).
+        """
+        for session_id in [s for s in self._by_wamp if s not in live]:
+            self.session_left(session_id)
+        for session_id, details in live.items():
+            if session_id not in self._by_wamp:
+                self.session_joined({**details, "session": session_id})
+
+    # -- requests -----------------------------------------------------------------------
+    async def ready(self, session_id: int, timeout: float = 10.0) -> dict[str, Any]:
+        """The description of the session tree of the WAMP session *session_id*,
+        once it is built (the browser asks right after joining, possibly
+        before the join event reached us)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        tree = self._by_wamp.get(session_id)
+        if tree is None:
+            waiter = self._waiters.get(session_id)
+            if waiter is None:
+                waiter = self._waiters[session_id] = loop.create_future()
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            except TimeoutError:
+                self._waiters.pop(session_id, None)
+                raise RPCError(
+                    f"no browser session tree for WAMP session {session_id} within {timeout} s "
+                    "(did it join with a login token?)",
+                    uri="raccoon.error.no_session",
+                ) from None
+            tree = self._by_wamp.get(session_id)
+            if tree is None:
+                raise RPCError(
+                    "the session left while it was set up", uri="raccoon.error.no_session"
+                )
+        try:
+            await asyncio.wait_for(asyncio.shield(tree.built), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            raise RPCError(
+                f"the session tree {tree.identity.prefix} is still being built; try again",
+                uri="raccoon.error.no_session",
+            ) from None
+        if tree.error is not None or tree.node is None:
+            raise RPCError(
+                f"the session {tree.identity.prefix} could not be set up: {tree.error}",
+                uri="raccoon.error.session_failed",
+            )
+        if tree.state not in (SessionState.ATTACHED, SessionState.DETACHED):
+            raise RPCError(
+                f"the session {tree.identity.prefix} is {tree.state.value}",
+                uri="raccoon.error.no_session",
+            )
+        description = await tree.node.describe()
+        description["resumed"] = tree.resumed > 0
+        return description
+
+    def end_soon(self, sid: str, reason: str) -> None:
+        """:meth:`end` in a task (from inside the tree's own endpoints)."""
+        self._spawn(self.end(sid, reason), f"end {sid}")
+
+    async def end(self, sid: str, reason: str) -> bool:
+        """End the session of login *sid* now: unbind its tree and disconnect
+        its browser sessions. False when it has no tree."""
+        tree = next((t for t in self._trees.values() if t.identity.sid == sid), None)
+        if tree is None:
+            return False
+        wamp_ids = list(tree.wamp)
+        await self._teardown(tree, reason)
+        if self._on_end is not None:
+            try:
+                await self._on_end(tree.identity, reason)
+            except Exception:
+                log.exception("the end hook of session %s failed", tree.identity.prefix)
+        await asyncio.gather(*(self._kill(session_id, reason) for session_id in wamp_ids))
+        return True
+
+    async def close(self) -> None:
+        """Tear every tree down (the service stops)."""
+        self._closing = True
+        await asyncio.gather(
+            *(self._teardown(tree, "shutdown") for tree in list(self._trees.values())),
+            return_exceptions=True,
+        )
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for waiter in self._waiters.values():
+            waiter.cancel()
+        self._waiters.clear()
+
+    # -- internals ----------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=f"raccoon session {name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
+
+    async def _build(self, tree: _Tree, previous: _Tree | None) -> None:
+        ident = tree.identity
+        if previous is not None:
+            await asyncio.shield(previous.closed)
+        try:
+            node = SessionNode(self.controllers, ident, self)
+            context = self.connection.new_context(
+                **self._context_values,
+                session=node,
+                identity=ident,
+                user=ident.username,
+                user_id=ident.user_id,
+                tenant=ident.tenant,
+                roles=frozenset(ident.roles),
+                language=ident.language,
+                principal=ident.principal,
+                catalog=self.catalog,
+            )
+            tree.node = node
+            await node.node_bind(Path(ident.prefix), context)
+            await node.open_context(OPERATIONS.VIEW, desktop_content(ident.user_id))
+        except Exception as exc:
+            log.exception("cannot build the session tree %s", ident.prefix)
+            tree.error = exc
+            tree.built.set_result(None)
+            await self._teardown(tree, "failed")
+            return
+        tree.built.set_result(None)
+        if tree.state is SessionState.BUILDING:
+            if tree.wamp:
+                tree.state = SessionState.ATTACHED
+            else:
+                self._detach(tree)
+        log.info("session %s built for %s", ident.prefix, ident.username)
+
+    def _detach(self, tree: _Tree) -> None:
+        tree.state = SessionState.DETACHED
+        self._cancel_grace(tree)
+        tree.grace = asyncio.get_running_loop().create_task(
+            self._expire(tree), name=f"raccoon session grace {tree.identity.prefix}"
+        )
+        self._tasks.add(tree.grace)
+        tree.grace.add_done_callback(self._task_done)
+
+    def _cancel_grace(self, tree: _Tree) -> None:
+        if tree.grace is not None and tree.grace is not asyncio.current_task():
+            tree.grace.cancel()
+        tree.grace = None
+
+    async def _expire(self, tree: _Tree) -> None:
+        await asyncio.sleep(self.grace_period)
+        if tree.state is SessionState.DETACHED:
+            tree.grace = None
+            await self._teardown(tree, "expired")
+
+    async def _teardown(self, tree: _Tree, reason: str) -> None:
+        if tree.state in (SessionState.CLOSING, SessionState.CLOSED):
+            await asyncio.shield(tree.closed)
+            return
+        tree.state = SessionState.CLOSING
+        self._cancel_grace(tree)
+        for session_id in tree.wamp:
+            if self._by_wamp.get(session_id) is tree:
+                del self._by_wamp[session_id]
+        await asyncio.shield(tree.built)
+        try:
+            node = tree.node
+            if node is not None and node.node_bound:
+                with contextlib.suppress(Exception):
+                    await node.on_end.notify(reason)
+                await node.node_unbind()
+        finally:
+            tree.state = SessionState.CLOSED
+            if self._trees.get(tree.identity.prefix) is tree:
+                del self._trees[tree.identity.prefix]
+            tree.closed.set_result(None)
+            log.info("session %s closed (%s)", tree.identity.prefix, reason)
+
+    async def _kill(self, session_id: int, reason: str) -> None:
+        try:
+            await self.connection.call(
+                "wamp.session.kill",
+                [session_id],
+                {"reason": _CLOSE_REASON, "message": f"the session ended: {reason}"},
+                timeout=5.0,
+            )
+        except RPCError as exc:  # gone already
+            log.debug("killing WAMP session %s: %s", session_id, exc)
+
+
+def _count_nodes(node: Node) -> int:
+    return 1 + sum(_count_nodes(child) for child in node.node_children.values())
