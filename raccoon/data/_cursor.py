@@ -112,6 +112,8 @@ class Cursor(WAMPNode):
         self._reload_rows: set[Any] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._busy = 0
+        self._query_lock = asyncio.Lock()
         self.reloads = 0
         self.row_refreshes = 0
 
@@ -257,22 +259,33 @@ class Cursor(WAMPNode):
                 full, self._reload_all = self._reload_all, False
                 pks, self._reload_rows = self._reload_rows, set()
                 try:
-                    if full or not await self._refresh_rows(pks):
-                        await self._reload()
+                    async with self._query_lock:
+                        if full or not await self._refresh_rows(pks):
+                            await self._reload()
                 except DataError as exc:
                     log.warning("cursor %s cannot reload: %s", self.node_path, exc)
                 except Exception:
                     log.exception("cursor %s failed to reload", self.node_path)
         finally:
-            self._idle.set()
+            if self._busy == 0:
+                self._idle.set()
 
     async def _changed_query(self, change: Callable[[], None]) -> None:
         # Apply a new query (filters, sort, window) and reload at once; the
-        # pending change work is subsumed by the reload.
-        change()
-        self._reload_rows.clear()
-        self._reload_all = False
-        await _as_rpc(self._reload())
+        # pending change work is subsumed by the reload. One at a time, so
+        # the last query asked for is the one the window shows.
+        self._busy += 1
+        self._idle.clear()
+        try:
+            async with self._query_lock:
+                change()
+                self._reload_rows.clear()
+                self._reload_all = False
+                await _as_rpc(self._reload())
+        finally:
+            self._busy -= 1
+            if self._busy == 0 and (self._work is None or self._work.done()):
+                self._idle.set()
 
     # -- endpoints ------------------------------------------------------------------
     @call
