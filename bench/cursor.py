@@ -44,7 +44,8 @@ CREATE TABLE raw_items (id integer PRIMARY KEY, note text);
 INSERT INTO raw_items SELECT i, 'x' FROM generate_series(1, 100) i;
 CREATE FUNCTION raw_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_notify('raw_items', NEW.id || ':' || NEW.note); RETURN NEW; END $$;
-CREATE TRIGGER raw_items_notify AFTER UPDATE ON raw_items FOR EACH ROW EXECUTE FUNCTION raw_notify();
+CREATE TRIGGER raw_items_notify AFTER UPDATE ON raw_items
+    FOR EACH ROW EXECUTE FUNCTION raw_notify();
 """
 
 
