@@ -190,6 +190,11 @@ class Source:
         self.fields: dict[str, Field] = {
             n: Field(n, columns[n], field_type(columns[n].type)) for n in names
         }
+        # Only these need converting on the way out (see row()): asyncpg
+        # already returns the others as JSON values.
+        self._json_fields = tuple(
+            n for n, f in self.fields.items() if f.type.kind not in _JSON_NATIVE_KINDS
+        )
         table = self.table
         self._table_fields: dict[str, Field] = (
             {c.key: Field(c.key, c, field_type(c.type)) for c in table.columns}
@@ -481,7 +486,23 @@ class Source:
 
     def row(self, record: asyncpg.Record | Mapping[str, Any]) -> dict[str, Any]:
         """A fetched record as the JSON-able dict clients get (exposed fields only)."""
-        return {name: json_value(record[name]) for name in self.fields}
+        # On the path of every row a cursor reads: copy in C when the record
+        # holds exactly the exposed fields, convert only what needs it.
+        if len(record) == len(self.fields):
+            row = dict(record)
+            if row.keys() != self.fields.keys():
+                row = {name: record[name] for name in self.fields}
+        else:
+            row = {name: record[name] for name in self.fields}
+        for name in self._json_fields:
+            value = row[name]
+            if value is not None:
+                row[name] = json_value(value)
+        return row
+
+
+# Field kinds whose values asyncpg returns as JSON values already.
+_JSON_NATIVE_KINDS = frozenset({"integer", "float", "text", "boolean"})
 
 
 def _window(offset: Any, limit: Any) -> tuple[int, int | None]:
