@@ -28,11 +28,12 @@ from raccoon.data._errors import (
     RequestError,
     ValidationError,
 )
-from raccoon.data._feed import ChangeFeed, FeedPosition, FeedState, FeedStatistics, Subscription
+from raccoon.data._feed import ChangeFeed, FeedState, FeedStatistics, Subscription
 from raccoon.data._filters import OPERATORS, Filter
 from raccoon.data._history import history
 from raccoon.data._migrations import downgrade, track_table, untrack_table, upgrade
 from raccoon.data._permissions import OPERATIONS, Permissions, RowRule
+from raccoon.data._position import FeedPosition
 from raccoon.data._principal import Principal
 from raccoon.data._reads import count, get, read
 from raccoon.data._schema import change_log

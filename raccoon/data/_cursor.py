@@ -116,6 +116,7 @@ class Cursor(WAMPNode):
         self._query_lock = asyncio.Lock()
         self.reloads = 0
         self.row_refreshes = 0
+        self.logged_rows = 0
 
     # -- lifecycle -------------------------------------------------------------
     async def _node_bind_hook(self) -> None:
@@ -213,13 +214,38 @@ class Cursor(WAMPNode):
         if pk in self._window_set:
             if change.op == "delete" or self._moves(change):
                 self._schedule(full=True)
-            else:
+            elif not self._apply_logged_row(pk, change):
                 self._schedule(pk=pk)
             return
         if change.op == "update" and not self._moves(change):
             return  # a row outside the window, changed in fields that can't move it
         if self._may_match(change):
             self._schedule(full=True)
+
+    def _apply_logged_row(self, pk: Any, change: Change) -> bool:
+        """Take an updated row of the window straight from the change log,
+        sparing a read, when that is exact: plain values only, no reload in
+        flight that could land an older copy afterwards, still visible and
+        still matching the filter."""
+        if (
+            not self.source.plain_values
+            or change.after is None
+            or self._query_lock.locked()
+            or not self._idle.is_set()
+        ):
+            return False
+        after = change.after
+        try:
+            if not self.source.can_view_row(self.principal, after):
+                return False
+            if self._filter is not None and not self._filter.matches(after):
+                return False
+            row = {name: after[name] for name in self.source.fields}
+        except (KeyError, ValueError):
+            return False
+        self.node_data[row_key(pk)] = row
+        self.logged_rows += 1
+        return True
 
     def _moves(self, change: Change) -> bool:
         """Whether the change touches a field the filter or the sort uses."""

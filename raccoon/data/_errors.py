@@ -139,9 +139,7 @@ class PermissionDenied(DataError):
 
     code = "permission_denied"
 
-    def __init__(
-        self, message: str, *, source: str, operation: str, pk: Any = None
-    ) -> None:
+    def __init__(self, message: str, *, source: str, operation: str, pk: Any = None) -> None:
         super().__init__(message)
         self.source = source
         self.operation = operation

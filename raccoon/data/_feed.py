@@ -49,9 +49,10 @@ from raccoon.data._admin import _redact
 from raccoon.data._changes import Change
 from raccoon.data._database import _init_connection
 from raccoon.data._errors import ChangeFeedError
+from raccoon.data._position import FeedPosition, _Progress, _progress_from, _Snapshot
 from raccoon.data._schema import CHANGE_CHANNEL
 
-__all__ = ["ChangeFeed", "FeedPosition", "FeedState", "FeedStatistics", "Subscription"]
+__all__ = ["ChangeFeed", "FeedState", "FeedStatistics", "Subscription"]
 
 log = logging.getLogger("raccoon.data.feed")
 
@@ -121,56 +122,6 @@ WHERE {_NEW_SINCE} AND txid_visible_in_snapshot(txid, $4::text::txid_snapshot) A
 ORDER BY id
 LIMIT $6
 """
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    """A parsed ``txid_snapshot``: ``xmin:xmax:xip,...``."""
-
-    text: str
-    xmax: int
-    xip: list[int]
-
-    @classmethod
-    def parse(cls, text: str) -> _Snapshot:
-        try:
-            _xmin, xmax, xip = text.split(":")
-            return cls(text, int(xmax), [int(x) for x in xip.split(",") if x])
-        except ValueError:
-            raise ValueError(f"{text!r} is not a txid_snapshot ('xmin:xmax:xip,...')") from None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPosition:
-    """Where a feed stands: everything up to it has been delivered, nothing after it.
-
-    ``str(position)`` is a compact text to store; :meth:`parse` reads it
-    back for ``ChangeFeed.start(position=...)``. ``target`` and ``cursor``
-    describe a read that was interrupted half-way (normally ``None`` and 0).
-    """
-
-    last_id: int
-    snapshot: str
-    target: str | None = None
-    cursor: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.last_id}/{self.snapshot}/{self.target or ''}/{self.cursor}"
-
-    @classmethod
-    def parse(cls, text: str) -> FeedPosition:
-        """The position ``str(position)`` wrote."""
-        try:
-            last_id, snapshot, target, cursor = text.split("/")
-            position = cls(int(last_id), snapshot, target or None, int(cursor))
-            _Snapshot.parse(position.snapshot)
-            if position.target is not None:
-                _Snapshot.parse(position.target)
-        except ValueError:
-            raise ValueError(
-                f"{text!r} is not a change-feed position; use the text of str(feed.position)"
-            ) from None
-        return position
 
 
 class FeedState(enum.Enum):
@@ -268,18 +219,6 @@ class Subscription:
     async def _drain(self) -> None:
         if self._queue is not None and self._worker is not None and not self._worker.done():
             await self._queue.join()
-
-
-@dataclass(slots=True)
-class _Progress:
-    """Everything delivered so far: rows visible in ``snapshot``, plus — during a
-    read step towards ``target`` — that step's rows with ids up to ``cursor``."""
-
-    snapshot: _Snapshot
-    last_id: int
-    target: _Snapshot | None = None
-    cursor: int = 0
-    step_last_id: int = 0  # `last_id` when the step began: its query uses that
 
 
 @dataclass(slots=True)
@@ -718,15 +657,3 @@ class ChangeFeed:
         self._counters.steps_done += 1
         async with self._step_done:
             self._step_done.notify_all()
-
-
-def _progress_from(position: FeedPosition) -> _Progress:
-    if not isinstance(position, FeedPosition):
-        raise TypeError(f"position must be a FeedPosition, got {position!r}")
-    return _Progress(
-        _Snapshot.parse(position.snapshot),
-        position.last_id,
-        None if position.target is None else _Snapshot.parse(position.target),
-        position.cursor,
-        position.last_id,
-    )

@@ -1,10 +1,11 @@
-"""The framework's own tables, as SQLAlchemy Core :class:`~sqlalchemy.Table` objects.
+"""The change log's tables, as SQLAlchemy Core :class:`~sqlalchemy.Table` objects.
 
-These describe the schema that the framework migrations
-(``raccoon/data/migrations``) create; a test checks that the two agree. The
-migrations spell their DDL out instead of using these objects, because a
+They describe what the framework migration ``raccoon_0001``
+(``raccoon/data/migrations``) creates; a test checks that the two agree. The
+migration spells its DDL out instead of using these objects, because a
 migration must keep creating the schema of its own time when this module
-has moved on.
+has moved on. (Other framework tables are described next to their code,
+e.g. the accounts in :mod:`raccoon.service`.)
 """
 
 from __future__ import annotations

@@ -338,6 +338,13 @@ class Source:
                 conditions.append(rule)
         return conditions
 
+    @property
+    def plain_values(self) -> bool:
+        """Whether every exposed field holds integers, floats, text or booleans
+        of the table itself: then a change-log row (JSON) carries exactly the
+        values a read returns, and a cursor may use it without reading again."""
+        return not self._json_fields and self.selectable is self.table
+
     def can_view_row(self, principal: Principal, row: Mapping[str, Any]) -> bool:
         """Whether ``principal`` may see ``row`` (a change-feed row: column -> JSON value).
 

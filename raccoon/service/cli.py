@@ -20,7 +20,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path as FsPath
 
+from raccoon.build._command import add_build_parser, run_build
 from raccoon.node import Connection, Path, Signal, WAMPNode, call, handler
+from raccoon.service._commands import add_commands as add_service_commands
+from raccoon.service._commands import run_command as run_service_command
 from raccoon.service.router import Router, RouterSettings
 
 __all__ = ["main"]
@@ -176,13 +179,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--migrations", type=FsPath, help="the application's Alembic revision scripts"
     )
     db_upgrade.add_argument("--revision", default="heads", help="target revision (default: heads)")
+    add_build_parser(sub)
+    add_service_commands(sub)  # serve, user add, tenant add, role add
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    service_status = run_service_command(parser, args)
+    if service_status is not None:
+        return service_status
     if args.command == "db":
         return _db_upgrade(parser, args.dsn, args.migrations, args.revision)
+    if args.command == "build":
+        return run_build(args)
     with tempfile.TemporaryDirectory(prefix="raccoon-") as tmp:
         workdir = args.workdir or FsPath(tmp) / "crossbar"
         if args.command == "demo":

@@ -464,6 +464,26 @@ async def test_start_fails_clearly(database: str) -> None:
     assert feed.state is FeedState.IDLE
 
 
+@pytest.mark.asyncio
+async def test_an_unexpected_database_error_stops_the_feed_loudly(
+    dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = ChangeFeed(dsn, poll_interval=0.2)
+    await feed.start()
+    async with connect(dsn) as connection:
+        # Not a connection failure: retrying would only hide it.
+        await connection.execute("DROP TABLE raccoon_changes CASCADE")
+    with caplog.at_level(logging.ERROR, logger="raccoon.data.feed"):
+        await eventually(lambda: feed.state is FeedState.FAILED, SYNC, "the failure")
+    assert any("unexpected error" in r.getMessage() for r in caplog.records)
+    with pytest.raises(RuntimeError, match="it failed: UndefinedTableError"):
+        await feed.sync(SYNC)
+    with pytest.raises(asyncpg.UndefinedTableError):
+        await feed.stop()
+    assert feed.state is FeedState.STOPPED
+    assert feed.statistics().reconnects == 0
+
+
 def test_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="batch_size"):
         ChangeFeed("postgresql://x/y", batch_size=0)

@@ -10,8 +10,7 @@ import pytest_asyncio
 import sqlalchemy as sa
 from changelog_support import connect, fresh_database, items_database
 
-from raccoon.data import track_table, untrack_table, upgrade
-from raccoon.data._database import Database
+from raccoon.data import Database, track_table, untrack_table, upgrade
 
 LOG = "SELECT * FROM raccoon_changes ORDER BY id"
 

@@ -152,7 +152,11 @@ async def test_plain_sql_update_reaches_the_observer_with_only_that_row(
         await wait_for(lambda: state.data[row_key(pk)]["city"] == "Rimini")
         await asyncio.sleep(0.2)
         assert changed == [row_key(pk)]  # not the ids, not the total, not other rows
-        assert cursor.reloads == 1 and cursor.row_refreshes == 1
+        # Plain values: the row came from the change log, with no read at all.
+        assert cursor.reloads == 1 and cursor.logged_rows == 1 and cursor.row_refreshes == 0
+        assert state.data[row_key(pk)] == dict(
+            await env.sql.fetchrow("SELECT id, version, name, city FROM companies WHERE id=$1", pk)
+        )
 
 
 @pytest.mark.asyncio

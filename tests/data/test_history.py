@@ -9,8 +9,7 @@ import pytest_asyncio
 import sqlalchemy as sa
 from changelog_support import connect, fresh_database, items_database
 
-from raccoon.data import Change, FieldChange, diff_rows, history, track_table, upgrade
-from raccoon.data._database import Database
+from raccoon.data import Change, Database, FieldChange, diff_rows, history, track_table, upgrade
 
 metadata = sa.MetaData()
 items = sa.Table(
