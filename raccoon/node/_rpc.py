@@ -1,0 +1,248 @@
+"""Registrations and calls of a :class:`~raccoon.node.Connection`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import txaio
+
+txaio.use_asyncio()
+
+from autobahn.wamp.exception import ApplicationError, TransportLost  # noqa: E402
+from autobahn.wamp.types import RegisterOptions  # noqa: E402
+
+from ._context import NodeContext  # noqa: E402
+from ._endpoint import Endpoint  # noqa: E402
+from ._errors import (  # noqa: E402
+    InvalidArguments,
+    NodeError,
+    NotConnected,
+    RPCError,
+    rpc_error_from_wamp,
+)
+from ._serialization import Serialization  # noqa: E402
+from ._session import DETAILS_ARG, LocalCallDetails, Registration, Session  # noqa: E402
+
+__all__ = ["RPCMixin"]
+
+log = logging.getLogger("raccoon.node.connection")
+
+
+class RPCMixin:
+    """Registering endpoints (again after every join) and calling procedures."""
+
+    name: str
+    context: NodeContext
+    serialization: Serialization
+    call_timeout: float
+    _session: Session | None
+    _session_id: int | None
+    _generation: int
+    _joined: asyncio.Event
+    _registrations: dict[str, Registration]
+
+    async def _session_within(self, timeout: float | None) -> Session:
+        raise NotImplementedError  # provided by Connection, which owns the session
+
+    # -- registrations -----------------------------------------------------
+    def registered(self, uri: str) -> Endpoint | None:
+        """The local endpoint at ``uri``, if this connection has one."""
+        reg = self._registrations.get(uri)
+        return reg.endpoint if reg else None
+
+    async def register(self, endpoint: Endpoint) -> None:
+        """Register ``endpoint`` now (if joined) and after every reconnect."""
+        existing = self._registrations.get(endpoint.uri)
+        if existing is not None:
+            raise NodeError(
+                f"cannot register {endpoint.uri!r} for {endpoint.owner}: "
+                f"{existing.endpoint.owner} already registered it on this connection"
+            )
+        reg = Registration(endpoint)
+        self._registrations[endpoint.uri] = reg
+        try:
+            await self._ensure_registered(reg)
+        except BaseException:
+            if self._registrations.get(endpoint.uri) is reg:
+                del self._registrations[endpoint.uri]
+            raise
+
+    async def unregister(self, uri: str) -> None:
+        """Stop serving ``uri``; a no-op when it is not registered here."""
+        reg = self._registrations.pop(uri, None)
+        if reg is None:
+            return
+        if reg.task is not None and not reg.task.done():
+            try:
+                await asyncio.shield(reg.task)
+            except Exception:
+                return
+        session = self._session
+        if reg.handle is not None and session is not None and reg.generation == self._generation:
+            try:
+                await reg.handle.unregister()
+            except (ApplicationError, TransportLost) as exc:
+                log.debug("%s: unregister %s: %s", self.name, uri, exc)
+
+    async def _ensure_registered(self, reg: Registration) -> None:
+        session = self._session
+        if session is None:
+            return  # registered on the next join
+        if reg.generation != self._generation or reg.task is None:
+            reg.generation = self._generation
+            reg.task = asyncio.ensure_future(self._do_register(session, reg))
+        await asyncio.shield(reg.task)
+
+    async def _do_register(self, session: Session, reg: Registration) -> None:
+        endpoint = self._registrations.get(reg.endpoint.uri, reg).endpoint
+        if self._registrations.get(endpoint.uri) is not reg:
+            return
+        invoke = self._remote_invoker(endpoint)
+        try:
+            reg.handle = await session.register(
+                invoke, endpoint.uri, options=RegisterOptions(details_arg=DETAILS_ARG)
+            )
+        except ApplicationError as exc:
+            if exc.error == "wamp.error.procedure_already_exists":
+                raise NodeError(
+                    f"cannot register {endpoint.uri!r} for {endpoint.owner}: another "
+                    "WAMP session already serves it"
+                ) from None
+            raise rpc_error_from_wamp(exc.error, exc.args, exc.kwargs) from None
+        except TransportLost:
+            reg.generation = -1  # try again on the next join
+
+    def _remote_invoker(self, endpoint: Endpoint) -> Callable[..., Awaitable[Any]]:
+        serialization = self.serialization
+        context = self.context
+
+        async def invoke(*args: Any, **kwargs: Any) -> Any:
+            details = kwargs.pop(DETAILS_ARG, None)
+            if args:
+                args = tuple(serialization.decode(list(args), context))
+            if kwargs:
+                kwargs = serialization.decode(kwargs, context)
+            try:
+                result = await endpoint.invoke(args, kwargs, details)
+            except RPCError as exc:
+                raise ApplicationError(
+                    exc.uri, exc.message, **serialization.encode_kwargs(exc.data)
+                ) from None
+            return serialization.encode(result)
+
+        return invoke
+
+    # -- calls -------------------------------------------------------------
+    def call(
+        self,
+        uri: str,
+        args: tuple[Any, ...] | list[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        context: NodeContext | None = None,
+    ) -> Awaitable[Any]:
+        """Call the procedure at ``uri``; in process when it is registered here.
+
+        Returns an awaitable. Failures raise :class:`RPCError` (or a
+        subclass); a call that gets no answer within ``timeout`` (default: the
+        connection's ``call_timeout``) raises one with uri
+        ``raccoon.error.timeout``. While the connection is down the call waits
+        for it, within the same timeout.
+        """
+        kwargs = kwargs or {}
+        reg = self._registrations.get(uri)
+        if reg is not None:
+            return reg.endpoint.invoke(args, kwargs, LocalCallDetails(self._session_id, uri))
+        if "options" in kwargs:
+            raise InvalidArguments(
+                f"{uri}: the keyword argument 'options' is reserved by WAMP clients; rename it"
+            )
+        timeout = self.call_timeout if timeout is None else timeout
+        context = context or self.context
+        if self._session is None or not self._joined.is_set():
+            return self._call_when_connected(uri, args, kwargs, timeout, context)
+        # The common case avoids a coroutine and a task per call: a future
+        # completed by callbacks (this path sets the throughput of many
+        # concurrent calls, see bench/rpc.py).
+        return self._send_call(self._session, uri, args, kwargs, timeout, context)
+
+    def _send_call(
+        self,
+        session: Session,
+        uri: str,
+        args: tuple[Any, ...] | list[Any],
+        kwargs: dict[str, Any],
+        timeout: float,
+        context: NodeContext,
+    ) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        outer: asyncio.Future[Any] = loop.create_future()
+        s = self.serialization
+        try:
+            inner = session.call(uri, *s.encode_args(args), **s.encode_kwargs(kwargs))
+        except TransportLost:
+            outer.set_exception(NotConnected(f"{uri}: the connection was lost during the call"))
+            return outer
+        timer = loop.call_later(timeout, _time_out, outer, inner, uri, timeout)
+
+        def done(fut: Any) -> None:
+            timer.cancel()
+            if outer.done():
+                return
+            if fut.cancelled():
+                outer.cancel()
+                return
+            exc = fut.exception()
+            if exc is None:
+                result = fut.result()
+                if type(result).__name__ == "CallResult":
+                    result = result.results if not result.kwresults else result.kwresults
+                try:
+                    outer.set_result(s.decode(result, context))
+                except Exception as decode_error:
+                    outer.set_exception(decode_error)
+            elif isinstance(exc, ApplicationError):
+                outer.set_exception(rpc_error_from_wamp(exc.error, exc.args, exc.kwargs))
+            elif isinstance(exc, TransportLost):
+                outer.set_exception(NotConnected(f"{uri}: the connection was lost during the call"))
+            else:
+                outer.set_exception(exc)
+
+        def cancelled(fut: asyncio.Future[Any]) -> None:
+            if fut.cancelled() and not inner.done():
+                inner.cancel()
+
+        inner.add_done_callback(done)
+        outer.add_done_callback(cancelled)
+        return outer
+
+    async def _call_when_connected(
+        self,
+        uri: str,
+        args: tuple[Any, ...] | list[Any],
+        kwargs: dict[str, Any],
+        timeout: float,
+        context: NodeContext,
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            session = await self._session_within(timeout)
+        except NotConnected as exc:
+            raise NotConnected(f"{uri}: {exc}") from None
+        return await self._send_call(
+            session, uri, args, kwargs, max(0.0, deadline - loop.time()), context
+        )
+
+
+def _time_out(outer: asyncio.Future[Any], inner: Any, uri: str, timeout: float) -> None:
+    if not outer.done():
+        outer.set_exception(
+            RPCError(f"{uri}: no answer within {timeout} s", uri="raccoon.error.timeout")
+        )
+    if not inner.done():
+        inner.cancel()
