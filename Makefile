@@ -1,9 +1,10 @@
 # Raccoon developer tasks. `make test` is what CI runs (.ci/run).
 #
 #   make run        set everything up from nothing, then run the demo
-#   make test       lint, format check, type check, tests
+#   make test       lint, format check, type check, client (JS) checks, tests
 #   make lint       ruff check + ruff format --check
 #   make typecheck  mypy
+#   make jstest     client build: checker, transpile, bundle + source map, node tests
 #   make bench      every bench/*.py script
 #   make clean      caches and build output (distclean: also the virtualenv)
 #
@@ -18,6 +19,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Reinstalls when the dependency declarations change.
 STAMP := $(VENV)/.raccoon-installed
+# The npm toolchain of the client build (webpack, babel, autobahn-js), from the
+# committed package-lock.json.
+NPM_STAMP := node_modules/.raccoon-installed
+JS_BUILD := js/build
 PYTEST_ARGS ?=
 
 # The first interpreter >= 3.11 found, unless PYTHON is given.
@@ -26,12 +31,12 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && \
 	{ echo $$p; break; }; done)
 
-.PHONY: run setup test lint typecheck pytest bench clean distclean
+.PHONY: run setup test lint typecheck jstest pytest bench clean distclean
 
 run: setup
 	$(BIN)/raccoon demo
 
-setup: $(STAMP)
+setup: $(STAMP) $(NPM_STAMP)
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -48,7 +53,22 @@ $(STAMP): pyproject.toml constraints.txt setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-test: setup lint typecheck pytest
+# node and npm are needed for the client build and its tests. Without them a
+# local setup goes on with a warning (the Python side works); with CI=true it
+# fails: CI never passes by skipping.
+$(NPM_STAMP): package.json package-lock.json
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		if [ "$${CI:-}" = true ]; then \
+			echo "error: node/npm not found; the client build needs node >= 20.6" \
+				"(Debian: apt-get install nodejs npm); failing because CI=true" >&2; \
+			exit 1; \
+		fi; \
+		echo "warning: node/npm not found: skipping the client toolchain (npm ci)" >&2; \
+		exit 0; \
+	fi; \
+	npm ci --no-audit --no-fund && touch $@
+
+test: setup lint typecheck jstest pytest
 
 lint: setup
 	$(BIN)/ruff check .
@@ -56,6 +76,26 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+# The client: `raccoon build` runs the checker and transpiles js/raccoon (with
+# the node:test runners of its *_test.py), webpack bundles it (development
+# mode: production minification takes ~35 s here), the bundle's source map must
+# lead back to the Python lines, then node runs the unit tests. The router
+# tests (js/raccoon/tests/router) run from pytest, which starts the router.
+jstest: setup
+	@if [ ! -f $(NPM_STAMP) ]; then \
+		if [ "$${CI:-}" = true ]; then \
+			echo "error: the client toolchain is not installed; failing because CI=true" >&2; \
+			exit 1; \
+		fi; \
+		echo "warning: node/npm missing: skipping the client checks and node tests" >&2; \
+		exit 0; \
+	fi; \
+	$(BIN)/raccoon build --out $(JS_BUILD) --bundle raccoon --mode development && \
+	node js/tools/check-sourcemap.mjs $(JS_BUILD)/dist/raccoon.bundle.js && \
+	RACCOON_JS_ROOTS=$(CURDIR)/$(JS_BUILD) node --enable-source-maps \
+		--import ./js/tools/register.mjs --test --test-timeout=60000 \
+		$(JS_BUILD)/raccoon/tests/*.node-test.mjs $(JS_BUILD)/raccoon/tests/node/*.node-test.mjs
 
 # Exit status 5 means "no tests collected": a failure in CI (a broken
 # collection must not pass), only a warning for a local run with a filter.
@@ -78,8 +118,8 @@ bench: setup
 	done
 
 clean:
-	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info $(STAMP)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info $(STAMP) $(JS_BUILD)
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -27,9 +27,9 @@ module.exports = (env = {}, argv = {}) => {
       filename: '[name].bundle.js',
       library: { name: env.library || entry, type: 'umd' },
       globalObject: 'globalThis',
+      // The Python sources show with their path relative to where the build ran.
       devtoolModuleFilenameTemplate: (info) =>
-        // The Python sources keep their repository-relative path.
-        `raccoon:///${info.resourcePath.replace(/^(\.\.\/)+/, '')}`,
+        `raccoon:///${path.relative(process.cwd(), info.absoluteResourcePath)}`,
     },
     devtool: 'source-map',
     module: {

@@ -13,6 +13,7 @@ PACKAGES = [
     "raccoon.data",
     "raccoon.context",
     "raccoon.testing",
+    "raccoon.build",
 ]
 
 

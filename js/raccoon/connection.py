@@ -23,9 +23,8 @@ Wire compatibility: positional and keyword arguments travel as WAMP
 argument is the message (``RPCError`` on both sides).
 """
 
-from autobahn import __default__ as autobahn
-
 from __globals__ import Error, Math, Promise, clearTimeout, console, setTimeout
+from autobahn import __default__ as autobahn
 
 from .compat import has, index_of, is_none, keys, push, remove_at, starts_with
 from .context import NodeContext

@@ -18,7 +18,7 @@ JavaScripthon refuses ``.new`` as an attribute name.) Keys must not be the
 names of the methods below.
 """
 
-from __globals__ import JS, Object
+from __globals__ import Object
 
 from .compat import IS_JS, has, index_of, is_none, keys, push, sort_strings, update
 
@@ -47,7 +47,7 @@ class JSNodeContext:
     def get(self, key, fallback=None):
         """The value of ``key`` here or in the nearest ancestor, else ``fallback``."""
         value = self[key]
-        if is_none(value) or typeof(value) == "function":  # methods are no keys
+        if is_none(value) or value is JSNodeContext.prototype[key]:  # methods are no keys
             return fallback
         return value
 

@@ -98,7 +98,7 @@ def rpc_error_from_wamp(uri, args, kwargs):
         "raccoon.error.not_connected": NotConnected,
     }
     # Capitalized: JavaScripthon instantiates (with `new`) only capitalized names.
-    ErrorClass = get(by_uri, uri, RPCError)  # noqa: N806
+    ErrorClass = get(by_uri, uri, RPCError)
     return ErrorClass(message, uri=uri, data=data)
 
 

@@ -14,7 +14,7 @@ CPython ``+`` returns a ``Path`` directly. ``path.add('first')`` returns a
 
 from __globals__ import Object, Symbol
 
-from .compat import IS_JS, concat, ends_with, get, is_fragment, is_list, is_none, join, starts_with
+from .compat import IS_JS, concat, ends_with, is_fragment, is_list, is_none, join, starts_with
 from .errors import PathError
 
 
@@ -229,7 +229,7 @@ def _resolve_in_context(fragment, context):
 def _install_to_primitive():
     def to_primitive(hint):
         # A JavaScript `function`: `self` is the path `+` is applied to.
-        return self._primitive(hint)  # noqa: F821
+        return self._primitive(hint)
 
     Object.defineProperty(Path.prototype, Symbol.toPrimitive, {"value": to_primitive})
 

@@ -100,8 +100,10 @@ class ProxyCore:
 
     def equals(self, other):
         """Whether ``other`` is a proxy (or node) of the same path."""
-        return not is_none(other) and not is_none(other.node_path) and self.node_path.equals(
-            other.node_path
+        return (
+            not is_none(other)
+            and not is_none(other.node_path)
+            and self.node_path.equals(other.node_path)
         )
 
     def toString(self):

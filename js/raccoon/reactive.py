@@ -170,8 +170,5 @@ class ReactiveDict:
         for callback in self._callbacks[0:]:
             nonreactive(lambda: callback(key, old, new_value))
 
-    def __repr__(self):
-        return "ReactiveDict(" + repr(nonreactive(lambda: self.snapshot())) + ")"  # pj: ignore[PJ206]
-
 
 __all__ = ["MISSING", "ReactiveDict", "Value"]

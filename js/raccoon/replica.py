@@ -20,8 +20,17 @@ The network part (subscribing, calling, resyncing on reconnect) is in
 against the server's own publisher.
 """
 
-from .compat import has, index_of, is_int, is_list, is_none, is_object, push, remove_at
-from .compat import sort_strings, to_str
+from .compat import (
+    index_of,
+    is_int,
+    is_list,
+    is_none,
+    is_object,
+    push,
+    remove_at,
+    sort_strings,
+    to_str,
+)
 from .errors import RPCError
 from .reactive import ReactiveDict, Value
 from .tracker import nonreactive

@@ -17,9 +17,9 @@ MARKER = "__raccoon__"
 class Serialization:
     """A registry of types that can travel over WAMP::
 
-        registry.register(Money, 'money',
-                          lambda m: [m.amount, m.currency],
-                          lambda value, context: Money(value[0], value[1]))
+    registry.register(Money, 'money',
+                      lambda m: [m.amount, m.currency],
+                      lambda value, context: Money(value[0], value[1]))
     """
 
     def __init__(self):

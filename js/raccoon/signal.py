@@ -175,9 +175,7 @@ def call(arg=None, cls=None, name=None):
 
 def is_local_target(target):
     """A handler target naming a signal of the same object (not a path)."""
-    return not starts_with(target, "@") and not starts_with(target, "#") and target.indexOf(
-        "."
-    ) < 0
+    return not starts_with(target, "@") and not starts_with(target, "#") and target.indexOf(".") < 0
 
 
 class ClassMeta:
@@ -193,7 +191,7 @@ class ClassMeta:
 def _signal_getter(signal, attr):
     def getter():
         # A JavaScript `function`: `self` is the instance the getter runs on.
-        return bound_signal(self, attr, signal)  # noqa: F821
+        return bound_signal(self, attr, signal)
 
     getter.signal = signal
     return getter

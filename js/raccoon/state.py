@@ -70,7 +70,8 @@ class RemoteState:
         """Subscribe, load the first snapshot, and follow from there."""
         conn = self._connection
         topic = f"{self.path.add('__changes__')}"
-        self._subscription = await conn.subscribe(topic, self._on_changes, raw=True)
+        on_changes = self._on_changes.bind(self)
+        self._subscription = await conn.subscribe(topic, on_changes, raw=True)
         self._remove_join = conn.on_join(lambda session_id: self._on_rejoin())
         try:
             await self.resync()

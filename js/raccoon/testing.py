@@ -8,7 +8,7 @@ router-backed tests run by pytest (``RACCOON_TEST_ROUTER_URL`` and
 
 from __globals__ import JSON, Error, clearTimeout, process, setTimeout
 
-from .compat import is_list, is_none, is_object, keys, sort_strings, to_str
+from .compat import is_list, is_none, is_object, keys, push, sort_strings, to_str
 from .connection import Connection
 from .promise import reversed_promise, sleep
 from .tracker import autorun
@@ -39,9 +39,7 @@ def deep_equal(actual, expected):
 def assert_equal(actual, expected, what="value"):
     """Fail with both values shown unless they are structurally equal."""
     if not deep_equal(actual, expected):
-        raise Error(
-            f"{what}: expected {JSON.stringify(expected)}, got {JSON.stringify(actual)}"
-        )
+        raise Error(f"{what}: expected {JSON.stringify(expected)}, got {JSON.stringify(actual)}")
 
 
 def until(predicate, timeout=5):
@@ -87,12 +85,25 @@ def router_from_env():
     return [url, realm]
 
 
+_OPEN = []
+
+
 async def connect_from_env(name="test"):
-    """A joined :class:`Connection` to the router of a pytest-driven run."""
+    """A joined :class:`Connection` to the router of a pytest-driven run
+    (closed by :func:`close_connections`, whatever the test did)."""
     where = router_from_env()
     conn = Connection(where[0], where[1], name=name)
+    push(_OPEN, conn)
     await conn.connect(20)
     return conn
+
+
+async def close_connections():
+    """Close every connection :func:`connect_from_env` opened: export it as
+    ``teardown`` from a router test module so node can exit after a failure."""
+    while len(_OPEN) > 0:
+        conn = _OPEN.pop()
+        await conn.close()
 
 
 def env(name, fallback=None):
@@ -103,6 +114,7 @@ def env(name, fallback=None):
 
 __all__ = [
     "assert_equal",
+    "close_connections",
     "connect_from_env",
     "deep_equal",
     "env",

@@ -5,12 +5,16 @@
 // becomes `import {Node} from 'raccoon'`). Webpack resolves both
 // (`resolve.fullySpecified: false`, `resolve.modules`); node does not, so this hook
 // retries a failed resolution with `.js`, then `/index.js`, first as written, then
-// under each build root (data.roots, the directories `raccoon build` wrote).
+// under each build root (data.roots, the directories `raccoon build` wrote), and
+// resolves npm packages from the toolchain's node_modules when the build tree
+// lives elsewhere.
 import { existsSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
 let roots = [];
+// The checkout root, whose node_modules holds the toolchain (npm ci).
+const toolchain = new URL('../../package.json', import.meta.url).href;
 
 export async function initialize(data) {
   roots = (data && data.roots) || [];
@@ -48,6 +52,7 @@ export async function resolve(specifier, context, nextResolve) {
         }
       }
     }
-    throw error;
+    // npm packages (autobahn…) of the toolchain, for build trees outside it.
+    return nextResolve(specifier, { ...context, parentURL: toolchain });
   }
 }

@@ -37,11 +37,37 @@ Heuristics (the checker has no types):
 from __future__ import annotations
 
 import ast
-import re
-import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
+
+from raccoon.build._analysis import (
+    ModuleIndex,
+    _call_name,
+    _dict_names,
+    _IdiomMarker,
+    _is_dict_value,
+    _is_docstring,
+    _is_none,
+    _is_str_node,
+    _own_nodes,
+    _resolve_imports,
+    _Signature,
+    _signature,
+    client_modules,
+    dotted_name,
+    index_tree,
+)
+from raccoon.build._calls import CallChecks
+from raccoon.build._rules import (
+    _ALLOWED_SUBSCRIPTS,
+    _BUILTIN_EXCEPTIONS,
+    _IGNORE,
+    _JS_RESERVED,
+    _PYTHON_ONLY_MODULES,
+    RULES,
+    Violation,
+    _unicode_prefix,
+)
 
 __all__ = [
     "RULES",
@@ -55,305 +81,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Violation:
-    """One construct the checker rejects."""
-
-    path: str
-    line: int
-    col: int
-    code: str
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message} → {self.fix}"
-
-
-#: code → short name, for the docs and ``# pj: ignore[...]``.
-RULES: dict[str, str] = {
-    "PJ101": "dict or set comprehension",
-    "PJ102": "generator expression",
-    "PJ103": "set literal",
-    "PJ104": "floor division //",
-    "PJ105": "assignment expression :=",
-    "PJ106": "match statement",
-    "PJ107": "with / async with",
-    "PJ108": "global / nonlocal",
-    "PJ109": "nested class",
-    "PJ110": "multiple inheritance",
-    "PJ111": "staticmethod, or classmethod without self",
-    "PJ112": "computed subscript",
-    "PJ113": "async for",
-    "PJ114": "try ... else",
-    "PJ115": "f(**kwargs) at a call site",
-    "PJ116": "unsupported parameter combination",
-    "PJ117": "lambda with defaults, *args or keywords",
-    "PJ118": "f-string conversion or format spec",
-    "PJ119": "decorated module-level function",
-    "PJ120": "JavaScript reserved word as a name",
-    "PJ121": "for loop target that is not a name",
-    "PJ122": "slice with a step",
-    "PJ123": "star import",
-    "PJ201": "async generator",
-    "PJ202": "for over an iterator without iterable()",
-    "PJ203": "Python container method",
-    "PJ204": "Python string method",
-    "PJ205": "isinstance with a Python container type",
-    "PJ206": "str() or repr()",
-    "PJ207": "Python built-in exception",
-    "PJ208": "% string formatting",
-    "PJ209": "Python built-in function without a JavaScript translation",
-    "PJ210": "range() outside a for loop",
-    "PJ211": "for/while ... else",
-    "PJ212": "keyword argument to a positional parameter",
-    "PJ213": "{**mapping} in a dict literal",
-    "PJ214": "starred assignment",
-    "PJ215": "negative index assignment",
-    "PJ216": "comparison with None",
-    "PJ217": "stacked method decorators",
-    "PJ218": "__name__ / __file__",
-    "PJ219": "Python-only import",
-    "PJ220": "module name JavaScripthon rewrites",
-    "PJ221": "class attribute read through the class",
-    "PJ222": "call with or without `new` by capitalization",
-    "PJ223": "name JavaScripthon renames",
-    "PJ224": "getattr with a default",
-    "PJ225": "type(x)",
-    "PJ226": "exception class deriving from Exception",
-    "PJ227": "list concatenation or repetition",
-    "PJ228": "subclass __init__ not starting with super().__init__()",
-    "PJ229": "backtick or ${ in an f-string",
-}
-
-_IGNORE = re.compile(r"#\s*pj:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
-
-# JavaScripthon's own list (js_ast/util.py, ES6 mode): names it refuses.
-_JS_RESERVED = frozenset(
-    "break case catch continue default do else finally for function if in instanceof new "
-    "return switch this throw try typeof var void while with abstract boolean byte char "
-    "class const double enum export extends final float goto implements import int "
-    "interface long native package private protected public short static super "
-    "synchronized throws transient volatile".split()
-)
-# Reserved names JavaScripthon translates itself in these positions.
-_RESERVED_CALLS = frozenset({"int", "float", "super", "typeof"})
-_PYTHON_ONLY_MODULES = frozenset(
-    "__future__ abc asyncio collections contextlib copy dataclasses enum functools inspect "
-    "itertools json logging math operator os re sys time types typing typing_extensions "
-    "weakref".split()
-)
-_BUILTIN_EXCEPTIONS = frozenset(
-    "ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup "
-    "BlockingIOError BrokenPipeError BufferError ConnectionError EOFError Exception "
-    "ExceptionGroup FileExistsError FileNotFoundError FloatingPointError GeneratorExit "
-    "IOError ImportError IndexError InterruptedError KeyError KeyboardInterrupt LookupError "
-    "MemoryError ModuleNotFoundError NameError NotImplementedError OSError OverflowError "
-    "PermissionError RecursionError ReferenceError RuntimeError StopAsyncIteration "
-    "StopIteration SystemError SystemExit TimeoutError UnicodeError ValueError "
-    "ZeroDivisionError".split()
-)
-_NO_JS_BUILTINS = {
-    "sorted": "copy the list and call compat.sort_strings(), or sort with a JS comparator",
-    "min": "use Math.min(...xs) (from __globals__ import Math)",
-    "max": "use Math.max(...xs) (from __globals__ import Math)",
-    "sum": "add in a for loop",
-    "enumerate": "loop with `for i in range(len(xs))`",
-    "zip": "loop with `for i in range(len(xs))` over both lists",
-    "any": "loop and return early",
-    "all": "loop and return early",
-    "map": "use a list comprehension",
-    "filter": "use a list comprehension with `if`",
-    "reversed": "copy the list (xs[0:]) and call .reverse()",
-    "abs": "use Math.abs(x) (from __globals__ import Math)",
-    "round": "use Math.round(x) (from __globals__ import Math)",
-    "hash": "use the string form of the value as a key",
-    "id": "keep an explicit counter",
-    "iter": "iterate with `for x in iterable(...)`",
-    "next": "call it.next() on a JS iterator",
-    "divmod": "use Math.floor(a / b) and a % b",
-    "tuple": "use a list",
-    "set": "use compat.new_set()",
-    "frozenset": "use compat.new_set()",
-    "bool": "use `not not x` (and mind that [] and {} are true in JS)",
-    "bytes": "use a Uint8Array (from __globals__ import Uint8Array)",
-    "chr": "use String.fromCharCode(n)",
-    "ord": "use s.charCodeAt(0)",
-    "hex": "use n.toString(16)",
-    "bin": "use n.toString(2)",
-    "oct": "use n.toString(8)",
-    "vars": "use compat.items(obj)",
-    "dir": "use Object.keys(obj)",
-    "locals": "pass the values explicitly",
-    "globals": "pass the values explicitly",
-    "format": "use an f-string",
-    "pow": "use a ** b",
-    "list": "copy with xs[0:] (or compat.copy); `list(xs).append(v)` is JavaScripthon's push idiom",
-    "dict": "copy with compat.copy(obj); `for k in dict(obj)` is the key-loop idiom",
-}
-_PY_STRING_METHODS = {
-    "strip": "use s.trim()",
-    "lstrip": "use s.trimStart()",
-    "rstrip": "use s.trimEnd()",
-    "startswith": "use compat.starts_with(s, prefix)",
-    "endswith": "use compat.ends_with(s, suffix)",
-    "format": "use an f-string",
-    "lower": "use s.toLowerCase()",
-    "upper": "use s.toUpperCase()",
-    "capitalize": "use s[0].toUpperCase() + s[1:].toLowerCase()",
-    "title": "write the loop explicitly",
-    "casefold": "use s.toLowerCase()",
-    "splitlines": "use s.split('\\n')",
-    "find": "use s.indexOf(sub)",
-    "rfind": "use s.lastIndexOf(sub)",
-    "partition": "use s.split(sep) and join the rest",
-    "rpartition": "use s.split(sep) and join the rest",
-    "ljust": "use s.padEnd(n)",
-    "rjust": "use s.padStart(n)",
-    "zfill": "use s.padStart(n, '0')",
-    "isdigit": "use a regular expression test",
-    "isalpha": "use a regular expression test",
-    "isalnum": "use a regular expression test",
-    "isspace": "use a regular expression test",
-    "isupper": "compare with s.toUpperCase()",
-    "islower": "compare with s.toLowerCase()",
-    "removeprefix": "test compat.starts_with() and slice",
-    "removesuffix": "test compat.ends_with() and slice",
-    "expandtabs": "replace the tabs explicitly",
-    "swapcase": "write the loop explicitly",
-    "center": "use padStart/padEnd",
-}
-# Python container methods JavaScript arrays and objects lack or implement
-# differently. Policy: forbidden whatever the receiver (with the number of
-# arguments Python uses: Object.keys(obj) is fine); compat has helpers.
-_PY_CONTAINER_METHODS = {
-    "items": (0, "use compat.items(obj) (a list of [key, value] pairs)"),
-    "setdefault": (-1, "test compat.has(obj, key) and assign"),
-    "popitem": (0, "pick a key with compat.keys(obj) and delete it"),
-    "append": (1, "use compat.push(xs, v) (or xs.push(v) in JavaScript-only code)"),
-    "extend": (1, "use compat.concat(xs, ys) or push in a loop"),
-    "insert": (2, "use compat.insert(xs, i, v)"),
-    "index": (1, "use compat.index_of(xs, v) (-1 when missing)"),
-    "count": (1, "count in a loop"),
-}
-# Dict methods plain JavaScript objects lack: reported when the receiver is
-# known to be a plain object (assigned a dict literal or dict() in the same
-# scope, a parameter annotated dict, or self.x = {} in the class), since our
-# own classes (Value, ReactiveDict, NodeContext) have get/update methods.
-_DICT_METHODS = {
-    "keys": "use compat.keys(obj) (a list, for plain objects, dicts and Maps)",
-    "values": "use compat.values(obj)",
-    "get": "use compat.get(obj, key, default)",
-    "update": "use compat.update(target, source)",
-    "copy": "use compat.copy(obj)",
-    "clear": "assign a new {} (or delete the keys in a loop)",
-    "pop": "read it, then `del obj[key]`",
-}
-_CAPITALIZED_CALLS = {
-    "String": 'use compat.to_str(x) or "" + x',
-    "Number": "use Number.parseFloat(x) (or float(x))",
-    "Boolean": "use `not not x`",
-    "Symbol": "use Symbol.for_(name) or a module-level constant made with JS('Symbol()')",
-    "BigInt": "use JS('BigInt')(x)",
-}
-_ISINSTANCE_TYPES = {
-    "list": "compat.is_list(x)",
-    "tuple": "compat.is_list(x)",
-    "dict": "compat.is_object(x)",
-    "set": "isinstance(x, Set) with `from __globals__ import Set`",
-    "frozenset": "isinstance(x, Set) with `from __globals__ import Set`",
-    "bool": "typeof(x) == 'boolean'",
-    "bytes": "isinstance(x, Uint8Array)",
-    "object": "typeof(x) == 'object'",
-}
-_ALLOWED_SUBSCRIPTS = (ast.Constant, ast.Name, ast.Subscript, ast.UnaryOp, ast.Attribute, ast.Slice)
-_NOTABLE_PREFIX = re.compile(r"((?:[a-zA-Z][a-z]+)+)_")
-_SINGLE_WORD = re.compile(r"([A-Z][a-z]+)")
-
-
-def _unicode_prefix(fragment: str) -> str | None:
-    """The character JavaScripthon would put in place of the fragment's
-    first word (``page_view`` → ``📄view``), as its import rewriting does."""
-    match = _NOTABLE_PREFIX.match(fragment)
-    if not match:
-        return None
-    word = match.group(1)
-    if word.lower() == "at":
-        return "@"
-    try:
-        return unicodedata.lookup(_SINGLE_WORD.sub(r" \1", word).strip())
-    except KeyError:
-        return None
-
-
-@dataclass
-class _Signature:
-    positional: list[str]
-    with_default: set[str]
-    varkw: bool
-    # Positional parameters the function tests with is_object(): it takes the
-    # keywords object in their place when they are omitted (see Signal).
-    options_params: frozenset[str] = frozenset()
-
-
-def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> _Signature:
-    args = func.args
-    positional = [a.arg for a in [*args.posonlyargs, *args.args]]
-    if method and positional:
-        positional = positional[1:]
-    n_defaults = len(args.defaults)
-    with_default = set(positional[len(positional) - n_defaults :]) if n_defaults else set()
-    tested = frozenset(
-        node.args[0].id
-        for node in _own_nodes(func)
-        if isinstance(node, ast.Call)
-        and _call_name(node) == "is_object"
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.Name)
-        and node.args[0].id in positional
-    )
-    return _Signature(positional, with_default, args.kwarg is not None, tested)
-
-
-#: Signatures of the module-level functions and classes of each module of a
-#: client tree, by dotted module name (``raccoon.signal``).
-ModuleIndex = dict[str, dict[str, _Signature]]
-
-
-def _module_signatures(tree: ast.Module) -> dict[str, _Signature]:
-    found: dict[str, _Signature] = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[node.name] = _signature(node, method=False)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                    found[node.name] = _signature(item, method=True)
-    return found
-
-
-def _resolve_imports(tree: ast.Module, module: str, index: ModuleIndex) -> dict[str, _Signature]:
-    """Signatures of the names a module imports from others of the tree."""
-    package = module.split(".")
-    found: dict[str, _Signature] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ImportFrom) or node.module == "__globals__":
-            continue
-        if node.level:
-            base = package[: len(package) - node.level]
-            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
-        else:
-            target = node.module or ""
-        signatures = index.get(target, {})
-        for alias in node.names:
-            if alias.name in signatures:
-                found[alias.asname or alias.name] = signatures[alias.name]
-    return found
-
-
-class _Checker(ast.NodeVisitor):
-    def __init__(self, path: str, source: str) -> None:
+class _Checker(CallChecks):
+    def __init__(self, path: str, source: str, file: Path | None = None) -> None:
         self.path = path
+        self.file = file
         self.lines = source.splitlines()
         self.found: list[Violation] = []
         self.functions: dict[str, _Signature] = {}
@@ -369,6 +100,7 @@ class _Checker(ast.NodeVisitor):
         self.in_iterable: set[int] = set()
         self.dict_scopes: list[set[str]] = [set()]
         self.dict_attrs: set[str] = set()
+        self.class_methods: set[str] = set()
 
     # -- reporting -----------------------------------------------------------------
     def report(self, node: ast.AST, code: str, message: str, fix: str) -> None:
@@ -405,11 +137,11 @@ class _Checker(ast.NodeVisitor):
                     elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                         attrs.add(item.target.id)
                 self.classes[node.name] = attrs
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-                isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(node)
+        for sub in ast.walk(tree):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(sub)
             ):
-                self.generators.add(node.name)
+                self.generators.add(sub.name)
 
     # -- refused constructs ------------------------------------------------------------
     def visit_DictComp(self, node: ast.DictComp) -> None:
@@ -418,7 +150,10 @@ class _Checker(ast.NodeVisitor):
 
     def visit_SetComp(self, node: ast.SetComp) -> None:
         self.report(
-            node, "PJ101", "set comprehensions are refused", "build it with compat.new_set() in a loop"
+            node,
+            "PJ101",
+            "set comprehensions are refused",
+            "build it with compat.new_set() in a loop",
         )
         self.generic_visit(node)
 
@@ -446,7 +181,9 @@ class _Checker(ast.NodeVisitor):
             isinstance(node.left, ast.List) or isinstance(node.right, ast.List)
         ):
             self.report(
-                node, "PJ227", "list + list becomes string concatenation in JavaScript",
+                node,
+                "PJ227",
+                "list + list becomes string concatenation in JavaScript",
                 "use compat.concat(a, b)",
             )
         elif isinstance(node.op, ast.Mult) and (
@@ -456,7 +193,9 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self.report(node, "PJ105", "assignment expressions (:=) are refused", "assign on its own line")
+        self.report(
+            node, "PJ105", "assignment expressions (:=) are refused", "assign on its own line"
+        )
         self.generic_visit(node)
 
     def visit_Match(self, node: ast.Match) -> None:
@@ -478,9 +217,7 @@ class _Checker(ast.NodeVisitor):
         self.report(node, "PJ108", "nonlocal is refused", "keep the state on an object")
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
-        self.report(
-            node, "PJ113", "async for is refused", "await in a while loop (or over a list)"
-        )
+        self.report(node, "PJ113", "async for is refused", "await in a while loop (or over a list)")
         self.generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
@@ -494,7 +231,9 @@ class _Checker(ast.NodeVisitor):
         index = node.slice
         if isinstance(index, ast.Slice):
             if index.step is not None:
-                self.report(node, "PJ122", "slices with a step are refused", "loop over the indexes")
+                self.report(
+                    node, "PJ122", "slices with a step are refused", "loop over the indexes"
+                )
         elif not isinstance(index, _ALLOWED_SUBSCRIPTS) or (
             isinstance(index, ast.UnaryOp) and not isinstance(index.operand, ast.Constant)
         ):
@@ -557,6 +296,23 @@ class _Checker(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
+        if node.level and not node.module and self.file is not None:
+            package = self.file.parent
+            for _ in range(node.level - 1):
+                package = package.parent
+            for alias in node.names:
+                if (
+                    not (package / f"{alias.name}.py").is_file()
+                    and not (package / alias.name / "__init__.py").is_file()
+                ):
+                    self.report(
+                        node,
+                        "PJ230",
+                        f"`from {'.' * node.level} import {alias.name}` imports a module named "
+                        f"{alias.name} in JavaScript, and there is none",
+                        f"import it from the module that defines it "
+                        f"(from {'.' * node.level}module import {alias.name})",
+                    )
         if any(alias.name == "*" for alias in node.names):
             self.report(node, "PJ123", "star imports are refused", "import the names explicitly")
         if node.level == 0 and module.split(".")[0] in _PYTHON_ONLY_MODULES:
@@ -590,7 +346,7 @@ class _Checker(ast.NodeVisitor):
                     node,
                     "PJ220",
                     f"module name '{fragment}' starts with a Unicode character name: "
-                    f"JavaScripthon imports it as '{char}{fragment[fragment.index('_') + 1:]}'",
+                    f"JavaScripthon imports it as '{char}{fragment[fragment.index('_') + 1 :]}'",
                     "rename the module (e.g. keystore, pageview)",
                 )
 
@@ -617,6 +373,16 @@ class _Checker(ast.NodeVisitor):
         self._check_super_init(node)
         self.class_depth += 1
         outer_attrs = self.dict_attrs
+        outer_methods = self.class_methods
+        self.class_methods = {
+            item.name
+            for item in node.body
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and not any(
+                isinstance(d, ast.Name) and d.id in ("property", "classmethod")
+                for d in item.decorator_list
+            )
+        }
         self.dict_attrs = set()
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -632,6 +398,7 @@ class _Checker(ast.NodeVisitor):
                                 self.dict_attrs.add(target.attr)
         self.generic_visit(node)
         self.dict_attrs = outer_attrs
+        self.class_methods = outer_methods
         self.class_depth -= 1
 
     def _check_super_init(self, cls: ast.ClassDef) -> None:
@@ -660,9 +427,7 @@ class _Checker(ast.NodeVisitor):
     def _check_method_decorators(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         names = [d.id for d in func.decorator_list if isinstance(d, ast.Name)]
         if "staticmethod" in names:
-            self.report(
-                func, "PJ111", "staticmethod is refused", "use a module-level function"
-            )
+            self.report(func, "PJ111", "staticmethod is refused", "use a module-level function")
         if "classmethod" in names:
             params = func.args.args
             if not params or params[0].arg != "self":
@@ -737,9 +502,7 @@ class _Checker(ast.NodeVisitor):
 
     def _check_name(self, node: ast.AST, name: str) -> None:
         if name in _JS_RESERVED:
-            self.report(
-                node, "PJ120", f"'{name}' is a reserved word in JavaScript", "rename it"
-            )
+            self.report(node, "PJ120", f"'{name}' is a reserved word in JavaScript", "rename it")
         elif (
             name.startswith(("d_", "dd_")) or (name.endswith("_") and not name.endswith("__"))
         ) and name != "_":
@@ -858,7 +621,10 @@ class _Checker(ast.NodeVisitor):
     def visit_Dict(self, node: ast.Dict) -> None:
         if any(key is None for key in node.keys):
             self.report(
-                node, "PJ213", "{**mapping} is mistranslated", "use compat.update(compat.copy(a), b)"
+                node,
+                "PJ213",
+                "{**mapping} is mistranslated",
+                "use compat.update(compat.copy(a), b)",
             )
         self.generic_visit(node)
 
@@ -882,321 +648,6 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     # -- calls -----------------------------------------------------------------------
-    def visit_Call(self, node: ast.Call) -> None:
-        func = node.func
-        if isinstance(func, ast.Name):
-            if func.id in _RESERVED_CALLS:
-                self.allowed_reserved.add(id(func))
-            if func.id == "isinstance" and len(node.args) == 2:
-                kinds = node.args[1]
-                for kind in kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]:
-                    self.allowed_reserved.add(id(kind))
-            if func.id == "iterable":
-                self.in_iterable.update(id(a) for a in node.args)
-        for kw in node.keywords:
-            if kw.arg is None:
-                self.report(
-                    node,
-                    "PJ115",
-                    "f(**kwargs) is refused",
-                    "pass the keywords explicitly, or an options object",
-                )
-        if isinstance(func, ast.Name):
-            self._check_builtin_call(node, func.id)
-            if func.id in self.classes and not func.id[0].isupper():
-                self.report(
-                    node,
-                    "PJ222",
-                    f"{func.id}() is called without `new`: JavaScripthon instantiates only "
-                    "names that start with a capital letter",
-                    "capitalize the class name (drop the leading underscore)",
-                )
-            self._check_keywords(node, func.id, self.functions.get(func.id))
-        elif isinstance(func, ast.Attribute):
-            self._check_method_call(node, func)
-            if isinstance(func.value, ast.Name) and func.value.id == "self":
-                self._check_keywords(node, func.attr, self.methods.get(func.attr))
-        self.generic_visit(node)
-
-    def _check_builtin_call(self, node: ast.Call, name: str) -> None:
-        if name in ("str", "repr"):
-            self.report(
-                node,
-                "PJ206",
-                f"{name}(x) becomes x.toString(), which fails on None/undefined",
-                "use compat.to_str(x) or an f-string",
-            )
-        elif name == "range" and id(node) not in self.for_iters:
-            self.report(
-                node,
-                "PJ210",
-                "range() exists only as a for loop header in JavaScript",
-                "loop with `for i in range(n)` and push the values",
-            )
-        elif name in ("list", "dict") and not _is_pj_idiom(node, self.for_iters):
-            self.report(
-                node, "PJ209", f"{name}() does not exist in JavaScript", _NO_JS_BUILTINS[name]
-            )
-        elif name in _NO_JS_BUILTINS and name not in ("list", "dict"):
-            self.report(
-                node, "PJ209", f"{name}() does not exist in JavaScript", _NO_JS_BUILTINS[name]
-            )
-        elif name == "isinstance" and len(node.args) == 2:
-            many = isinstance(node.args[1], ast.Tuple)
-            types = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
-            for t in types:
-                if many and isinstance(t, ast.Name) and t.id in ("str", "int", "float"):
-                    self.report(
-                        node,
-                        "PJ205",
-                        f"{t.id} in an isinstance() tuple becomes `x instanceof {t.id}`, "
-                        "an undefined name (only a lone str, int or float is translated)",
-                        f"split it: isinstance(x, {t.id}) or isinstance(x, Other)",
-                    )
-                if isinstance(t, ast.Name) and t.id in _ISINSTANCE_TYPES:
-                    self.report(
-                        node,
-                        "PJ205",
-                        f"isinstance(x, {t.id}) refers to an undefined {t.id} in JavaScript",
-                        f"use {_ISINSTANCE_TYPES[t.id]}",
-                    )
-        elif name == "getattr" and len(node.args) == 3:
-            self.report(
-                node,
-                "PJ224",
-                "getattr(obj, name, default) becomes obj[name] || default: false, 0 and '' "
-                "are replaced by the default",
-                "use compat.get(obj, name, default)",
-            )
-        elif name == "type" and len(node.args) == 1:
-            self.report(
-                node,
-                "PJ225",
-                "type(x) becomes Object.getPrototypeOf(x), not the class",
-                "use isinstance(), or x.constructor in JavaScript-only code",
-            )
-        elif name in _CAPITALIZED_CALLS:
-            self.report(
-                node,
-                "PJ222",
-                f"{name}(x) becomes `new {name}(x)`, a wrapper object",
-                _CAPITALIZED_CALLS[name],
-            )
-
-    def _check_method_call(self, node: ast.Call, func: ast.Attribute) -> None:
-        method = func.attr
-        nargs = len(node.args) + len(node.keywords)
-        if method in _PY_STRING_METHODS:
-            self.report(
-                node,
-                "PJ204",
-                f".{method}() is a Python string method JavaScript strings lack",
-                _PY_STRING_METHODS[method],
-            )
-        elif method == "join" and len(node.args) == 1 and (
-            _is_str_node(func.value)
-            or isinstance(node.args[0], (ast.List, ast.ListComp, ast.Tuple, ast.Call))
-        ):
-            self.report(
-                node,
-                "PJ204",
-                "sep.join(items) is Python's join; JavaScript's is items.join(sep)",
-                "use compat.join(items, sep)",
-            )
-        elif method == "replace" and len(node.args) == 2:
-            self.report(
-                node,
-                "PJ204",
-                ".replace(old, new) replaces only the first occurrence in JavaScript",
-                "use compat.replace_all(text, old, new)",
-            )
-        elif method == "split" and (len(node.args) != 1 or node.keywords):
-            self.report(
-                node,
-                "PJ204",
-                ".split() without exactly one separator differs in JavaScript",
-                "pass one separator and slice the result",
-            )
-        elif (
-            method in _PY_CONTAINER_METHODS
-            and _PY_CONTAINER_METHODS[method][0] in (-1, nargs)
-            and not _is_pj_container_idiom(func)
-            and id(node) not in self.in_iterable
-        ):
-            self.report(
-                node,
-                "PJ203",
-                f".{method}() is a Python container method (plain JS objects and arrays lack "
-                "it or differ)",
-                _PY_CONTAINER_METHODS[method][1],
-            )
-        elif method in _DICT_METHODS and self._is_plain_object(func.value):
-            self.report(
-                node,
-                "PJ203",
-                f".{method}() on a plain object: JavaScript objects have no dict methods",
-                _DICT_METHODS[method],
-            )
-        elif method == "pop" and nargs >= 1:
-            self.report(
-                node,
-                "PJ203",
-                ".pop(i) ignores its argument in JavaScript (it removes the last item)",
-                "use compat.remove_at(xs, i), or `del obj[key]` for an object",
-            )
-        elif method == "remove" and nargs == 1:
-            self.report(
-                node,
-                "PJ203",
-                ".remove(x) does not exist on JavaScript arrays",
-                "use compat.remove_at(xs, compat.index_of(xs, x))",
-            )
-        elif method == "sort" and (nargs == 0 or node.keywords):
-            self.report(
-                node,
-                "PJ203",
-                ".sort() sorts numbers as strings in JavaScript, and takes no key=",
-                "pass a comparator: xs.sort(lambda a, b: a - b), or compat.sort_strings(xs)",
-            )
-
-    def _is_plain_object(self, node: ast.expr) -> bool:
-        if isinstance(node, (ast.Dict, ast.DictComp)):
-            return True
-        if isinstance(node, ast.Name):
-            return any(node.id in scope for scope in self.dict_scopes)
-        return (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == "self"
-            and node.attr in self.dict_attrs
-        )
-
-    def _check_keywords(self, node: ast.Call, name: str, sig: _Signature | None) -> None:
-        if sig is None:
-            return
-        if not sig.varkw:
-            for kw in node.keywords:
-                if kw.arg is not None and kw.arg in sig.positional:
-                    self.report(
-                        node,
-                        "PJ212",
-                        f"keyword argument '{kw.arg}' to the positional parameter of {name}(): "
-                        "JavaScripthon passes keywords as one trailing object",
-                        f"pass it positionally, or make it keyword-only (def {name}(..., *, "
-                        f"{kw.arg}=...))",
-                    )
-                    return
-        named = any(kw.arg is not None for kw in node.keywords)
-        starred = any(isinstance(a, ast.Starred) for a in node.args)
-        if named and not starred and len(node.args) < len(sig.positional):
-            omitted = sig.positional[len(node.args)]
-            if omitted not in sig.options_params:
-                self.report(
-                    node,
-                    "PJ212",
-                    f"keyword arguments while the positional parameter '{omitted}' of "
-                    f"{name}() is omitted: JavaScripthon passes the keywords as one object, "
-                    f"which lands in '{omitted}'",
-                    f"pass '{omitted}' explicitly (and every positional parameter before the "
-                    "keywords)",
-                )
-
-
-def _own_nodes(func: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function body, not descending into nested functions/classes."""
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
-def _is_docstring(stmt: ast.stmt) -> bool:
-    return (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Constant)
-        and isinstance(stmt.value.value, str)
-    )
-
-
-def _is_dict_value(node: ast.expr) -> bool:
-    return isinstance(node, (ast.Dict, ast.DictComp)) or (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
-    )
-
-
-def _dict_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names a function binds to plain objects (dict literals, dict-annotated
-    parameters)."""
-    names: set[str] = set()
-    args = func.args
-    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-        ann = arg.annotation
-        if isinstance(ann, ast.Subscript):
-            ann = ann.value
-        if isinstance(ann, ast.Name) and ann.id == "dict":
-            names.add(arg.arg)
-    for node in _own_nodes(func):
-        if isinstance(node, ast.Assign) and _is_dict_value(node.value):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and node.value is not None
-            and _is_dict_value(node.value)
-        ):
-            names.add(node.target.id)
-    return names
-
-
-def _call_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return node.func.id
-    return None
-
-
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def _is_str_node(node: ast.expr) -> bool:
-    return isinstance(node, ast.JoinedStr) or (
-        isinstance(node, ast.Constant) and isinstance(node.value, str)
-    )
-
-
-def _is_pj_idiom(node: ast.Call, for_iters: set[int]) -> bool:
-    """``for k in dict(x)``, ``dict(x).update(y)``, ``dict(x).copy()`` and
-    ``list(x).append(y)`` are JavaScripthon idioms (recognized by the caller
-    of the call, see _is_pj_container_idiom); only ``for k in dict(x)`` can be
-    told from the call itself."""
-    return id(node) in for_iters and isinstance(node.func, ast.Name) and node.func.id == "dict"
-
-
-def _is_pj_container_idiom(func: ast.Attribute) -> bool:
-    value = func.value
-    return (
-        isinstance(value, ast.Call)
-        and isinstance(value.func, ast.Name)
-        and len(value.args) == 1
-        and (
-            (value.func.id == "dict" and func.attr in ("update", "copy"))
-            or (value.func.id == "list" and func.attr == "append")
-        )
-    )
-
-
-class _IdiomMarker(ast.NodeVisitor):
-    """Marks the ``dict(x)`` / ``list(x)`` calls that are receivers of an idiom."""
-
-    def __init__(self) -> None:
-        self.marked: set[int] = set()
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        if _is_pj_container_idiom(node):
-            self.marked.add(id(node.value))
-        self.generic_visit(node)
 
 
 def check_source(
@@ -1206,6 +657,7 @@ def check_source(
     *,
     index: ModuleIndex | None = None,
     dotted: str | None = None,
+    file: Path | None = None,
 ) -> list[Violation]:
     """Check the text of one client module; ``module_name`` (the file's stem)
     is checked too when given. With ``index`` (the signatures of a whole
@@ -1215,10 +667,16 @@ def check_source(
         tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
         return [
-            Violation(path, exc.lineno or 1, exc.offset or 1, "PJ000", f"syntax error: {exc.msg}",
-                      "fix the Python syntax")
+            Violation(
+                path,
+                exc.lineno or 1,
+                exc.offset or 1,
+                "PJ000",
+                f"syntax error: {exc.msg}",
+                "fix the Python syntax",
+            )
         ]
-    checker = _Checker(path, source)
+    checker = _Checker(path, source, file)
     if index is not None and dotted is not None:
         checker.functions.update(_resolve_imports(tree, dotted, index))
     checker.collect(tree)
@@ -1243,7 +701,7 @@ def check_source(
                     1,
                     "PJ220",
                     f"module name '{module_name}' starts with a Unicode character name: "
-                    f"importers would get '{char}{module_name[module_name.index('_') + 1:]}'",
+                    f"importers would get '{char}{module_name[module_name.index('_') + 1 :]}'",
                     "rename the module (e.g. keystore, pageview)",
                 )
             )
@@ -1264,36 +722,8 @@ def check_file(
         path.stem,
         index=index,
         dotted=dotted,
+        file=path,
     )
-
-
-def dotted_name(root: Path, module: Path) -> str:
-    """``raccoon.tests.path_test`` for ``<root>/tests/path_test.py`` of the
-    package ``root`` (``raccoon``); a package's ``__init__`` is the package."""
-    parts = [root.name, *module.relative_to(root).with_suffix("").parts]
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def index_tree(roots: Iterable[Path]) -> ModuleIndex:
-    """The signatures of every module of the client packages ``roots``."""
-    index: ModuleIndex = {}
-    for root in roots:
-        for module in client_modules(root):
-            try:
-                tree = ast.parse(module.read_text(encoding="utf-8"))
-            except SyntaxError:
-                continue
-            index[dotted_name(root, module)] = _module_signatures(tree)
-    return index
-
-
-def client_modules(root: Path) -> Iterator[Path]:
-    """The Python modules of a client source tree, in a stable order."""
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            yield path
 
 
 def check_tree(roots: Iterable[Path], base: Path | None = None) -> list[Violation]:
@@ -1309,7 +739,5 @@ def check_tree(roots: Iterable[Path], base: Path | None = None) -> list[Violatio
                     shown = path.resolve().relative_to(base.resolve())
                 except ValueError:
                     shown = path
-            found.extend(
-                check_file(path, str(shown), index=index, dotted=dotted_name(root, path))
-            )
+            found.extend(check_file(path, str(shown), index=index, dotted=dotted_name(root, path)))
     return found

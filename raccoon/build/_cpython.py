@@ -83,7 +83,12 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 _PY = types.SimpleNamespace(
-    re=re, inspect=inspect, asyncio=asyncio, traceback=traceback, nparams=_nparams, running_loop=_running_loop
+    re=re,
+    inspect=inspect,
+    asyncio=asyncio,
+    traceback=traceback,
+    nparams=_nparams,
+    running_loop=_running_loop,
 )
 _KNOWN: dict[str, Any] = {"JS": _js, "Error": Exception, "py": _PY}
 

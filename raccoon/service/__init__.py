@@ -34,7 +34,8 @@ from raccoon.service._metrics import Metrics
 from raccoon.service._ratelimit import RateLimiter
 from raccoon.service._schema import accounts_metadata
 from raccoon.service._service import BACKEND_AUTHID, BROWSER_ROLE, Service, ServiceState
-from raccoon.service._sessions import SessionIdentity, SessionNode, SessionRegistry, SessionState
+from raccoon.service._session import SessionIdentity, SessionNode
+from raccoon.service._sessions import SessionRegistry, SessionState
 from raccoon.service._web import ApiError, create_app
 from raccoon.service.router import (
     BackendTransport,

@@ -46,19 +46,29 @@ class AuthorizerNode(WAMPNode):
 class PublicSessionNode(WAMPNode):
     """Procedures every browser may call about its own session."""
 
-    def __init__(self, sessions: SessionRegistry, timeout: float = 10.0) -> None:
+    def __init__(
+        self, sessions: SessionRegistry, timeout: float = 10.0, browser_role: str = "browser"
+    ) -> None:
         self.sessions = sessions
         self.timeout = timeout
+        self.browser_role = browser_role
 
     @call
     async def ready(self, details: Any = None) -> dict[str, Any]:
         """The caller's session, once its tree is built: prefix, user, tenant,
-        roles, language, open contexts (the desktop first), and ``resumed``
-        (true when it survived a reconnection)."""
+        roles, language, open contexts (the desktop first), and ``resumed``:
+        true when the tree was built for an earlier WAMP session of the same
+        login (a reconnection), so the client rebuilds its views from it."""
         caller = getattr(details, "caller", None)
         if not isinstance(caller, int):
             raise RPCError(
                 "cannot tell which session is calling (caller not disclosed)",
+                uri="raccoon.error.no_session",
+            )
+        role = getattr(details, "caller_authrole", None)
+        if caller == self.node_connection.session_id or role not in (None, self.browser_role):
+            raise RPCError(
+                f"only browser sessions have a session tree (the caller's role is {role!r})",
                 uri="raccoon.error.no_session",
             )
         return await self.sessions.ready(caller, self.timeout)

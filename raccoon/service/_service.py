@@ -54,7 +54,8 @@ from ._desktop import Desktop, desktop_content
 from ._errors import ServiceError
 from ._logins import Logins
 from ._metrics import Metrics
-from ._sessions import SessionIdentity, SessionRegistry
+from ._session import SessionIdentity
+from ._sessions import SessionRegistry
 from ._web import create_app
 from .router import (
     BackendTransport,
@@ -247,7 +248,7 @@ class Service:
         await backend.subscribe("wamp.session.on_leave", self._on_leave)
         for path, node in (
             (AUTHORIZER_PATH, AuthorizerNode(settings.public_procedures, self.metrics)),
-            (PUBLIC_SESSION_PATH, PublicSessionNode(sessions)),
+            (PUBLIC_SESSION_PATH, PublicSessionNode(sessions, browser_role=BROWSER_ROLE)),
         ):
             await node.node_bind(NodePath(path), backend.new_context())
             self._cleanup.append(node.node_unbind)

@@ -24,16 +24,15 @@ import contextlib
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from raccoon.context import OPERATIONS, Catalog, Contexts, Registry
-from raccoon.data import Principal
-from raccoon.node import Connection, Node, Path, RPCError, Signal, call
+from raccoon.context import OPERATIONS, Catalog, ContextError, Registry
+from raccoon.node import Connection, Node, Path, RPCError
 
 from ._desktop import desktop_content
+from ._session import SessionIdentity, SessionNode
 
-__all__ = ["SessionIdentity", "SessionNode", "SessionRegistry", "SessionState"]
+__all__ = ["SessionRegistry", "SessionState"]
 
 log = logging.getLogger("raccoon.service.sessions")
 
@@ -50,91 +49,11 @@ class SessionState(enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True)
-class SessionIdentity:
-    """Who a browser session is: read from the authextra the authenticator set."""
-
-    prefix: str
-    sid: str
-    user_id: int
-    username: str
-    tenant: str | None
-    roles: tuple[str, ...]
-    language: str
-
-    @classmethod
-    def from_details(cls, details: Mapping[str, Any]) -> SessionIdentity | None:
-        """The identity in a ``wamp.session.on_join`` payload, or ``None``
-        when the session is not a browser's (or the payload is malformed)."""
-        extra = details.get("authextra")
-        username = details.get("authid")
-        if not isinstance(extra, Mapping) or not isinstance(username, str):
-            return None
-        prefix, sid = extra.get("raccoon_prefix"), extra.get("raccoon_sid")
-        user_id, tenant = extra.get("raccoon_user_id"), extra.get("raccoon_tenant")
-        roles, language = extra.get("raccoon_roles"), extra.get("raccoon_language")
-        if not (isinstance(prefix, str) and isinstance(sid, str) and prefix.endswith("." + sid)):
-            return None
-        if not isinstance(user_id, int) or not isinstance(language, str):
-            return None
-        if tenant is not None and not isinstance(tenant, str):
-            return None
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            return None
-        return cls(prefix, sid, user_id, username, tenant, tuple(roles), language)
-
-    @property
-    def principal(self) -> Principal:
-        """The data layer's principal for this session's reads and writes."""
-        return Principal(self.username, self.tenant, roles=frozenset(self.roles))
-
-
-class SessionNode(Contexts):
-    """The root of one browser session's tree, bound at the session prefix.
-
-    It is the session's :class:`~raccoon.context.Contexts` (``open``,
-    ``close``, ``list``; the desktop is ``ctx1``), and says who the session
-    is: ``describe()``. Its node context holds ``session`` (this node),
-    ``identity``, ``user`` (the username), ``user_id``, ``tenant``, ``roles``,
-    ``language``, ``principal`` and ``catalog``, for every controller below.
-    ``logout()`` ends the session.
-    """
-
-    on_end = Signal(doc="The session is ending: ``(reason)`` — 'logout', 'expired', 'shutdown'.")
-
-    def __init__(self, registry: Registry, identity: SessionIdentity, owner: SessionRegistry):
-        super().__init__(registry)
-        self.identity = identity
-        self._owner = owner
-
-    @call
-    async def describe(self) -> dict[str, Any]:
-        """Who this session is and what it has open."""
-        ident = self.identity
-        return {
-            "prefix": ident.prefix,
-            "session": ident.sid,
-            "user": {"id": ident.user_id, "username": ident.username},
-            "tenant": ident.tenant,
-            "roles": list(ident.roles),
-            "language": ident.language,
-            "contexts": await self.list_contexts(),
-        }
-
-    @call
-    async def logout(self) -> None:
-        """End this session: the login is closed and the browser disconnected."""
-        await self.end("logout")
-
-    async def end(self, reason: str) -> None:
-        """End the session *reason* (``'logout'``…) once the current call has answered."""
-        self._owner.end_soon(self.identity.sid, reason)
-
-
 class _Tree:
     """The registry's record of one session tree."""
 
     __slots__ = (
+        "builder",
         "built",
         "closed",
         "error",
@@ -146,9 +65,11 @@ class _Tree:
         "wamp",
     )
 
-    def __init__(self, identity: SessionIdentity) -> None:
+    def __init__(self, identity: SessionIdentity, builder: int) -> None:
         loop = asyncio.get_running_loop()
         self.identity = identity
+        # The WAMP session whose join built the tree; any other one resumes it.
+        self.builder = builder
         self.node: SessionNode | None = None
         self.state = SessionState.BUILDING
         self.wamp: set[int] = set()
@@ -237,12 +158,14 @@ class SessionRegistry:
         if tree is not None and tree.state in (SessionState.CLOSING, SessionState.CLOSED):
             previous, tree = tree, None
         if tree is None:
-            tree = self._trees[identity.prefix] = _Tree(identity)
+            tree = self._trees[identity.prefix] = _Tree(identity, session_id)
             self._spawn(self._build(tree, previous), f"build {identity.prefix}")
-        elif tree.state is SessionState.DETACHED:
-            self._cancel_grace(tree)
-            tree.state = SessionState.ATTACHED
+        else:
+            # A reconnection (the old session's leave may even come later).
             tree.resumed += 1
+            if tree.state is SessionState.DETACHED:
+                self._cancel_grace(tree)
+                tree.state = SessionState.ATTACHED
             log.info("session %s resumed by WAMP session %s", identity.prefix, session_id)
         tree.wamp.add(session_id)
         self._by_wamp[session_id] = tree
@@ -306,8 +229,14 @@ class SessionRegistry:
                 uri="raccoon.error.no_session",
             ) from None
         if tree.error is not None or tree.node is None:
+            # Intent errors explain themselves; anything else stays in the log.
+            reason = (
+                str(tree.error)
+                if isinstance(tree.error, ContextError)
+                else "an internal error (see the server log)"
+            )
             raise RPCError(
-                f"the session {tree.identity.prefix} could not be set up: {tree.error}",
+                f"the session {tree.identity.prefix} could not be set up: {reason}",
                 uri="raccoon.error.session_failed",
             )
         if tree.state not in (SessionState.ATTACHED, SessionState.DETACHED):
@@ -316,7 +245,7 @@ class SessionRegistry:
                 uri="raccoon.error.no_session",
             )
         description = await tree.node.describe()
-        description["resumed"] = tree.resumed > 0
+        description["resumed"] = session_id != tree.builder
         return description
 
     def end_soon(self, sid: str, reason: str) -> None:
@@ -388,8 +317,13 @@ class SessionRegistry:
         except Exception as exc:
             log.exception("cannot build the session tree %s", ident.prefix)
             tree.error = exc
-            tree.built.set_result(None)
-            await self._teardown(tree, "failed")
+            try:
+                if tree.state is SessionState.BUILDING:
+                    # Unbind what was bound before anyone hears of the failure.
+                    await self._teardown(tree, "failed", built=False)
+            finally:
+                # An end() that started meanwhile is waiting for this.
+                tree.built.set_result(None)
             return
         tree.built.set_result(None)
         if tree.state is SessionState.BUILDING:
@@ -419,16 +353,19 @@ class SessionRegistry:
             tree.grace = None
             await self._teardown(tree, "expired")
 
-    async def _teardown(self, tree: _Tree, reason: str) -> None:
+    async def _teardown(self, tree: _Tree, reason: str, *, built: bool = True) -> None:
         if tree.state in (SessionState.CLOSING, SessionState.CLOSED):
             await asyncio.shield(tree.closed)
             return
         tree.state = SessionState.CLOSING
         self._cancel_grace(tree)
-        for session_id in tree.wamp:
+        # A failed tree stays mapped until its sessions leave, so that
+        # ready() can tell them why.
+        for session_id in tree.wamp if reason != "failed" else ():
             if self._by_wamp.get(session_id) is tree:
                 del self._by_wamp[session_id]
-        await asyncio.shield(tree.built)
+        if built:
+            await asyncio.shield(tree.built)
         try:
             node = tree.node
             if node is not None and node.node_bound:

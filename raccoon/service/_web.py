@@ -166,7 +166,7 @@ async def _json_body(
     raw = await request.read()  # over client_max_size: 413 from aiohttp
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, "malformed_json", "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "the request body must be a JSON object")

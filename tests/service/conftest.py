@@ -16,17 +16,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from service_support import FAST_HASHING, PASSWORD, Browser
 
 from raccoon._process import run_blocking
 from raccoon.context import Registry
 from raccoon.data import create_database, drop_database, upgrade
 from raccoon.service import Service, Settings
-
-from service_support import Browser
-
-#: Cheap Argon2 parameters: the tests hash and verify many passwords.
-FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1}
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")

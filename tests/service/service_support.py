@@ -20,6 +20,11 @@ from autobahn.wamp.types import ComponentConfig
 
 from raccoon.node import Connection
 
+#: Cheap Argon2 parameters: the tests hash and verify many passwords.
+FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1}
+#: The password of every test user.
+PASSWORD = "correct horse battery"
+
 
 class JoinFailed(Exception):
     """The router refused the join: ``.reason`` is the WAMP error URI."""

@@ -2,8 +2,7 @@
 wire format (single-source; tests/js/test_replica_wire.py also feeds it
 with the real server publisher)."""
 
-from ..compat import is_none
-from ..compat import push
+from ..compat import is_none, push
 from ..errors import RPCError
 from ..replica import Replica
 from ..tracker import autorun, flush

@@ -73,9 +73,12 @@ def test_nodes_and_proxies_travel_as_proxies():
     registry = default_serialization()
     proxy = make_proxy(Path("a.b"), conn.new_context())
     encoded = registry.encode([proxy, Path("c.d")])
-    assert_equal(encoded, [
-        {"__raccoon__": "proxy", "value": "a.b"},
-        {"__raccoon__": "path", "value": "c.d"},
-    ])
+    assert_equal(
+        encoded,
+        [
+            {"__raccoon__": "proxy", "value": "a.b"},
+            {"__raccoon__": "path", "value": "c.d"},
+        ],
+    )
     decoded = registry.decode({"__raccoon__": "node", "value": "x.y"}, conn.context)
     assert is_proxy(decoded) and decoded.node_path.equals("x.y")

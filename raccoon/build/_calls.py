@@ -1,0 +1,280 @@
+"""The call checks of the client checker: built-ins, methods, keyword
+arguments, methods passed without their ``self`` (a mixin of
+:class:`._checker._Checker`)."""
+
+from __future__ import annotations
+
+import ast
+
+from raccoon.build._analysis import (
+    _is_pj_container_idiom,
+    _is_pj_idiom,
+    _is_str_node,
+    _Signature,
+)
+from raccoon.build._rules import (
+    _CAPITALIZED_CALLS,
+    _DICT_METHODS,
+    _ISINSTANCE_TYPES,
+    _NO_JS_BUILTINS,
+    _PY_CONTAINER_METHODS,
+    _PY_STRING_METHODS,
+    _RESERVED_CALLS,
+)
+
+__all__ = ["CallChecks"]
+
+
+class CallChecks(ast.NodeVisitor):
+    """Checks of calls; the state is the checker's."""
+
+    functions: dict[str, _Signature]
+    methods: dict[str, _Signature]
+    classes: dict[str, set[str]]
+    for_iters: set[int]
+    allowed_reserved: set[int]
+    in_iterable: set[int]
+    dict_scopes: list[set[str]]
+    dict_attrs: set[str]
+    class_methods: set[str]
+
+    def report(self, node: ast.AST, code: str, message: str, fix: str) -> None:
+        raise NotImplementedError
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            if (
+                isinstance(arg, ast.Attribute)
+                and isinstance(arg.value, ast.Name)
+                and arg.value.id == "self"
+                and arg.attr in self.class_methods
+            ):
+                self.report(
+                    arg,
+                    "PJ231",
+                    f"self.{arg.attr} passed as a value loses `self` in JavaScript "
+                    "(methods are not bound)",
+                    f"pass a lambda calling it (lambda x: self.{arg.attr}(x)), or "
+                    f"self.{arg.attr}.bind(self) in JavaScript-only code",
+                )
+        if isinstance(func, ast.Name):
+            if func.id in _RESERVED_CALLS:
+                self.allowed_reserved.add(id(func))
+            if func.id == "isinstance" and len(node.args) == 2:
+                kinds = node.args[1]
+                for kind in kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]:
+                    self.allowed_reserved.add(id(kind))
+            if func.id == "iterable":
+                self.in_iterable.update(id(a) for a in node.args)
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.report(
+                    node,
+                    "PJ115",
+                    "f(**kwargs) is refused",
+                    "pass the keywords explicitly, or an options object",
+                )
+        if isinstance(func, ast.Name):
+            self._check_builtin_call(node, func.id)
+            if func.id in self.classes and not func.id[0].isupper():
+                self.report(
+                    node,
+                    "PJ222",
+                    f"{func.id}() is called without `new`: JavaScripthon instantiates only "
+                    "names that start with a capital letter",
+                    "capitalize the class name (drop the leading underscore)",
+                )
+            self._check_keywords(node, func.id, self.functions.get(func.id))
+        elif isinstance(func, ast.Attribute):
+            self._check_method_call(node, func)
+            if isinstance(func.value, ast.Name) and func.value.id == "self":
+                self._check_keywords(node, func.attr, self.methods.get(func.attr))
+        self.generic_visit(node)
+
+    def _check_builtin_call(self, node: ast.Call, name: str) -> None:
+        if name in ("str", "repr"):
+            self.report(
+                node,
+                "PJ206",
+                f"{name}(x) becomes x.toString(), which fails on None/undefined",
+                "use compat.to_str(x) or an f-string",
+            )
+        elif name == "range" and id(node) not in self.for_iters:
+            self.report(
+                node,
+                "PJ210",
+                "range() exists only as a for loop header in JavaScript",
+                "loop with `for i in range(n)` and push the values",
+            )
+        elif name in ("list", "dict") and not _is_pj_idiom(node, self.for_iters):
+            self.report(
+                node, "PJ209", f"{name}() does not exist in JavaScript", _NO_JS_BUILTINS[name]
+            )
+        elif name in _NO_JS_BUILTINS and name not in ("list", "dict"):
+            self.report(
+                node, "PJ209", f"{name}() does not exist in JavaScript", _NO_JS_BUILTINS[name]
+            )
+        elif name == "isinstance" and len(node.args) == 2:
+            many = isinstance(node.args[1], ast.Tuple)
+            types = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+            for t in types:
+                if many and isinstance(t, ast.Name) and t.id in ("str", "int", "float"):
+                    self.report(
+                        node,
+                        "PJ205",
+                        f"{t.id} in an isinstance() tuple becomes `x instanceof {t.id}`, "
+                        "an undefined name (only a lone str, int or float is translated)",
+                        f"split it: isinstance(x, {t.id}) or isinstance(x, Other)",
+                    )
+                if isinstance(t, ast.Name) and t.id in _ISINSTANCE_TYPES:
+                    self.report(
+                        node,
+                        "PJ205",
+                        f"isinstance(x, {t.id}) refers to an undefined {t.id} in JavaScript",
+                        f"use {_ISINSTANCE_TYPES[t.id]}",
+                    )
+        elif name == "getattr" and len(node.args) == 3:
+            self.report(
+                node,
+                "PJ224",
+                "getattr(obj, name, default) becomes obj[name] || default: false, 0 and '' "
+                "are replaced by the default",
+                "use compat.get(obj, name, default)",
+            )
+        elif name == "type" and len(node.args) == 1:
+            self.report(
+                node,
+                "PJ225",
+                "type(x) becomes Object.getPrototypeOf(x), not the class",
+                "use isinstance(), or x.constructor in JavaScript-only code",
+            )
+        elif name in _CAPITALIZED_CALLS:
+            self.report(
+                node,
+                "PJ222",
+                f"{name}(x) becomes `new {name}(x)`, a wrapper object",
+                _CAPITALIZED_CALLS[name],
+            )
+
+    def _check_method_call(self, node: ast.Call, func: ast.Attribute) -> None:
+        method = func.attr
+        nargs = len(node.args) + len(node.keywords)
+        if method in _PY_STRING_METHODS:
+            self.report(
+                node,
+                "PJ204",
+                f".{method}() is a Python string method JavaScript strings lack",
+                _PY_STRING_METHODS[method],
+            )
+        elif (
+            method == "join"
+            and len(node.args) == 1
+            and (
+                _is_str_node(func.value)
+                or isinstance(node.args[0], (ast.List, ast.ListComp, ast.Tuple, ast.Call))
+            )
+        ):
+            self.report(
+                node,
+                "PJ204",
+                "sep.join(items) is Python's join; JavaScript's is items.join(sep)",
+                "use compat.join(items, sep)",
+            )
+        elif method == "replace" and len(node.args) == 2:
+            self.report(
+                node,
+                "PJ204",
+                ".replace(old, new) replaces only the first occurrence in JavaScript",
+                "use compat.replace_all(text, old, new)",
+            )
+        elif method == "split" and (len(node.args) != 1 or node.keywords):
+            self.report(
+                node,
+                "PJ204",
+                ".split() without exactly one separator differs in JavaScript",
+                "pass one separator and slice the result",
+            )
+        elif (
+            method in _PY_CONTAINER_METHODS
+            and _PY_CONTAINER_METHODS[method][0] in (-1, nargs)
+            and not _is_pj_container_idiom(func)
+            and id(node) not in self.in_iterable
+        ):
+            self.report(
+                node,
+                "PJ203",
+                f".{method}() is a Python container method (plain JS objects and arrays lack "
+                "it or differ)",
+                _PY_CONTAINER_METHODS[method][1],
+            )
+        elif method in _DICT_METHODS and self._is_plain_object(func.value):
+            self.report(
+                node,
+                "PJ203",
+                f".{method}() on a plain object: JavaScript objects have no dict methods",
+                _DICT_METHODS[method],
+            )
+        elif method == "pop" and nargs >= 1:
+            self.report(
+                node,
+                "PJ203",
+                ".pop(i) ignores its argument in JavaScript (it removes the last item)",
+                "use compat.remove_at(xs, i), or `del obj[key]` for an object",
+            )
+        elif method == "remove" and nargs == 1:
+            self.report(
+                node,
+                "PJ203",
+                ".remove(x) does not exist on JavaScript arrays",
+                "use compat.remove_at(xs, compat.index_of(xs, x))",
+            )
+        elif method == "sort" and (nargs == 0 or node.keywords):
+            self.report(
+                node,
+                "PJ203",
+                ".sort() sorts numbers as strings in JavaScript, and takes no key=",
+                "pass a comparator: xs.sort(lambda a, b: a - b), or compat.sort_strings(xs)",
+            )
+
+    def _is_plain_object(self, node: ast.expr) -> bool:
+        if isinstance(node, (ast.Dict, ast.DictComp)):
+            return True
+        if isinstance(node, ast.Name):
+            return any(node.id in scope for scope in self.dict_scopes)
+        return (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+            and node.attr in self.dict_attrs
+        )
+
+    def _check_keywords(self, node: ast.Call, name: str, sig: _Signature | None) -> None:
+        if sig is None:
+            return
+        if not sig.varkw:
+            for kw in node.keywords:
+                if kw.arg is not None and kw.arg in sig.positional:
+                    self.report(
+                        node,
+                        "PJ212",
+                        f"keyword argument '{kw.arg}' to the positional parameter of {name}(): "
+                        "JavaScripthon passes keywords as one trailing object",
+                        f"pass it positionally, or make it keyword-only (def {name}(..., *, "
+                        f"{kw.arg}=...))",
+                    )
+                    return
+        named = any(kw.arg is not None for kw in node.keywords)
+        starred = any(isinstance(a, ast.Starred) for a in node.args)
+        if named and not starred and len(node.args) < len(sig.positional):
+            omitted = sig.positional[len(node.args)]
+            if omitted not in sig.options_params:
+                self.report(
+                    node,
+                    "PJ212",
+                    f"keyword arguments while the positional parameter '{omitted}' of "
+                    f"{name}() is omitted: JavaScripthon passes the keywords as one object, "
+                    f"which lands in '{omitted}'",
+                    f"pass '{omitted}' explicitly (and every positional parameter before the "
+                    "keywords)",
+                )

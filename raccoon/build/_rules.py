@@ -1,0 +1,244 @@
+"""The rules of the client checker: codes, the names JavaScripthon treats
+specially, and the fix each rule suggests (see :mod:`._checker`)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["RULES", "Violation"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One construct the checker rejects."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message} → {self.fix}"
+
+
+#: code → short name, for the docs and ``# pj: ignore[...]``.
+RULES: dict[str, str] = {
+    "PJ101": "dict or set comprehension",
+    "PJ102": "generator expression",
+    "PJ103": "set literal",
+    "PJ104": "floor division //",
+    "PJ105": "assignment expression :=",
+    "PJ106": "match statement",
+    "PJ107": "with / async with",
+    "PJ108": "global / nonlocal",
+    "PJ109": "nested class",
+    "PJ110": "multiple inheritance",
+    "PJ111": "staticmethod, or classmethod without self",
+    "PJ112": "computed subscript",
+    "PJ113": "async for",
+    "PJ114": "try ... else",
+    "PJ115": "f(**kwargs) at a call site",
+    "PJ116": "unsupported parameter combination",
+    "PJ117": "lambda with defaults, *args or keywords",
+    "PJ118": "f-string conversion or format spec",
+    "PJ119": "decorated module-level function",
+    "PJ120": "JavaScript reserved word as a name",
+    "PJ121": "for loop target that is not a name",
+    "PJ122": "slice with a step",
+    "PJ123": "star import",
+    "PJ201": "async generator",
+    "PJ202": "for over an iterator without iterable()",
+    "PJ203": "Python container method",
+    "PJ204": "Python string method",
+    "PJ205": "isinstance with a Python container type",
+    "PJ206": "str() or repr()",
+    "PJ207": "Python built-in exception",
+    "PJ208": "% string formatting",
+    "PJ209": "Python built-in function without a JavaScript translation",
+    "PJ210": "range() outside a for loop",
+    "PJ211": "for/while ... else",
+    "PJ212": "keyword argument to a positional parameter",
+    "PJ213": "{**mapping} in a dict literal",
+    "PJ214": "starred assignment",
+    "PJ215": "negative index assignment",
+    "PJ216": "comparison with None",
+    "PJ217": "stacked method decorators",
+    "PJ218": "__name__ / __file__",
+    "PJ219": "Python-only import",
+    "PJ220": "module name JavaScripthon rewrites",
+    "PJ221": "class attribute read through the class",
+    "PJ222": "call with or without `new` by capitalization",
+    "PJ223": "name JavaScripthon renames",
+    "PJ224": "getattr with a default",
+    "PJ225": "type(x)",
+    "PJ226": "exception class deriving from Exception",
+    "PJ227": "list concatenation or repetition",
+    "PJ228": "subclass __init__ not starting with super().__init__()",
+    "PJ229": "backtick or ${ in an f-string",
+    "PJ230": "name imported from a package",
+    "PJ231": "method passed without its self",
+}
+
+_IGNORE = re.compile(r"#\s*pj:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
+
+# JavaScripthon's own list (js_ast/util.py, ES6 mode): names it refuses.
+_JS_RESERVED = frozenset(
+    "break case catch continue default do else finally for function if in instanceof new "
+    "return switch this throw try typeof var void while with abstract boolean byte char "
+    "class const double enum export extends final float goto implements import int "
+    "interface long native package private protected public short static super "
+    "synchronized throws transient volatile".split()
+)
+# Reserved names JavaScripthon translates itself in these positions.
+_RESERVED_CALLS = frozenset({"int", "float", "super", "typeof"})
+_PYTHON_ONLY_MODULES = frozenset(
+    "__future__ abc asyncio collections contextlib copy dataclasses enum functools inspect "
+    "itertools json logging math operator os re sys time types typing typing_extensions "
+    "weakref".split()
+)
+_BUILTIN_EXCEPTIONS = frozenset(
+    "ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup "
+    "BlockingIOError BrokenPipeError BufferError ConnectionError EOFError Exception "
+    "ExceptionGroup FileExistsError FileNotFoundError FloatingPointError GeneratorExit "
+    "IOError ImportError IndexError InterruptedError KeyError KeyboardInterrupt LookupError "
+    "MemoryError ModuleNotFoundError NameError NotImplementedError OSError OverflowError "
+    "PermissionError RecursionError ReferenceError RuntimeError StopAsyncIteration "
+    "StopIteration SystemError SystemExit TimeoutError UnicodeError ValueError "
+    "ZeroDivisionError".split()
+)
+_NO_JS_BUILTINS = {
+    "sorted": "copy the list and call compat.sort_strings(), or sort with a JS comparator",
+    "min": "use Math.min(...xs) (from __globals__ import Math)",
+    "max": "use Math.max(...xs) (from __globals__ import Math)",
+    "sum": "add in a for loop",
+    "enumerate": "loop with `for i in range(len(xs))`",
+    "zip": "loop with `for i in range(len(xs))` over both lists",
+    "any": "loop and return early",
+    "all": "loop and return early",
+    "map": "use a list comprehension",
+    "filter": "use a list comprehension with `if`",
+    "reversed": "copy the list (xs[0:]) and call .reverse()",
+    "abs": "use Math.abs(x) (from __globals__ import Math)",
+    "round": "use Math.round(x) (from __globals__ import Math)",
+    "hash": "use the string form of the value as a key",
+    "id": "keep an explicit counter",
+    "iter": "iterate with `for x in iterable(...)`",
+    "next": "call it.next() on a JS iterator",
+    "divmod": "use Math.floor(a / b) and a % b",
+    "tuple": "use a list",
+    "set": "use compat.new_set()",
+    "frozenset": "use compat.new_set()",
+    "bool": "use `not not x` (and mind that [] and {} are true in JS)",
+    "bytes": "use a Uint8Array (from __globals__ import Uint8Array)",
+    "chr": "use String.fromCharCode(n)",
+    "ord": "use s.charCodeAt(0)",
+    "hex": "use n.toString(16)",
+    "bin": "use n.toString(2)",
+    "oct": "use n.toString(8)",
+    "vars": "use compat.items(obj)",
+    "dir": "use Object.keys(obj)",
+    "locals": "pass the values explicitly",
+    "globals": "pass the values explicitly",
+    "format": "use an f-string",
+    "pow": "use a ** b",
+    "list": "copy with xs[0:] (or compat.copy); `list(xs).append(v)` is JavaScripthon's push idiom",
+    "dict": "copy with compat.copy(obj); `for k in dict(obj)` is the key-loop idiom",
+}
+_PY_STRING_METHODS = {
+    "strip": "use s.trim()",
+    "lstrip": "use s.trimStart()",
+    "rstrip": "use s.trimEnd()",
+    "startswith": "use compat.starts_with(s, prefix)",
+    "endswith": "use compat.ends_with(s, suffix)",
+    "format": "use an f-string",
+    "lower": "use s.toLowerCase()",
+    "upper": "use s.toUpperCase()",
+    "capitalize": "use s[0].toUpperCase() + s[1:].toLowerCase()",
+    "title": "write the loop explicitly",
+    "casefold": "use s.toLowerCase()",
+    "splitlines": "use s.split('\\n')",
+    "find": "use s.indexOf(sub)",
+    "rfind": "use s.lastIndexOf(sub)",
+    "partition": "use s.split(sep) and join the rest",
+    "rpartition": "use s.split(sep) and join the rest",
+    "ljust": "use s.padEnd(n)",
+    "rjust": "use s.padStart(n)",
+    "zfill": "use s.padStart(n, '0')",
+    "isdigit": "use a regular expression test",
+    "isalpha": "use a regular expression test",
+    "isalnum": "use a regular expression test",
+    "isspace": "use a regular expression test",
+    "isupper": "compare with s.toUpperCase()",
+    "islower": "compare with s.toLowerCase()",
+    "removeprefix": "test compat.starts_with() and slice",
+    "removesuffix": "test compat.ends_with() and slice",
+    "expandtabs": "replace the tabs explicitly",
+    "swapcase": "write the loop explicitly",
+    "center": "use padStart/padEnd",
+}
+# Python container methods JavaScript arrays and objects lack or implement
+# differently. Policy: forbidden whatever the receiver (with the number of
+# arguments Python uses: Object.keys(obj) is fine); compat has helpers.
+_PY_CONTAINER_METHODS = {
+    "items": (0, "use compat.items(obj) (a list of [key, value] pairs)"),
+    "setdefault": (-1, "test compat.has(obj, key) and assign"),
+    "popitem": (0, "pick a key with compat.keys(obj) and delete it"),
+    "append": (1, "use compat.push(xs, v) (or xs.push(v) in JavaScript-only code)"),
+    "extend": (1, "use compat.concat(xs, ys) or push in a loop"),
+    "insert": (2, "use compat.insert(xs, i, v)"),
+    "index": (1, "use compat.index_of(xs, v) (-1 when missing)"),
+    "count": (1, "count in a loop"),
+}
+# Dict methods plain JavaScript objects lack: reported when the receiver is
+# known to be a plain object (assigned a dict literal or dict() in the same
+# scope, a parameter annotated dict, or self.x = {} in the class), since our
+# own classes (Value, ReactiveDict, NodeContext) have get/update methods.
+_DICT_METHODS = {
+    "keys": "use compat.keys(obj) (a list, for plain objects, dicts and Maps)",
+    "values": "use compat.values(obj)",
+    "get": "use compat.get(obj, key, default)",
+    "update": "use compat.update(target, source)",
+    "copy": "use compat.copy(obj)",
+    "clear": "assign a new {} (or delete the keys in a loop)",
+    "pop": "read it, then `del obj[key]`",
+}
+_CAPITALIZED_CALLS = {
+    "String": 'use compat.to_str(x) or "" + x',
+    "Number": "use Number.parseFloat(x) (or float(x))",
+    "Boolean": "use `not not x`",
+    "Symbol": "use Symbol.for_(name) or a module-level constant made with JS('Symbol()')",
+    "BigInt": "use JS('BigInt')(x)",
+}
+_ISINSTANCE_TYPES = {
+    "list": "compat.is_list(x)",
+    "tuple": "compat.is_list(x)",
+    "dict": "compat.is_object(x)",
+    "set": "isinstance(x, Set) with `from __globals__ import Set`",
+    "frozenset": "isinstance(x, Set) with `from __globals__ import Set`",
+    "bool": "typeof(x) == 'boolean'",
+    "bytes": "isinstance(x, Uint8Array)",
+    "object": "typeof(x) == 'object'",
+}
+_ALLOWED_SUBSCRIPTS = (ast.Constant, ast.Name, ast.Subscript, ast.UnaryOp, ast.Attribute, ast.Slice)
+_NOTABLE_PREFIX = re.compile(r"((?:[a-zA-Z][a-z]+)+)_")
+_SINGLE_WORD = re.compile(r"([A-Z][a-z]+)")
+
+
+def _unicode_prefix(fragment: str) -> str | None:
+    """The character JavaScripthon would put in place of the fragment's
+    first word (``page_view`` → ``📄view``), as its import rewriting does."""
+    match = _NOTABLE_PREFIX.match(fragment)
+    if not match:
+        return None
+    word = match.group(1)
+    if word.lower() == "at":
+        return "@"
+    try:
+        return unicodedata.lookup(_SINGLE_WORD.sub(r" \1", word).strip())
+    except KeyError:
+        return None
