@@ -26,8 +26,8 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path as FsPath
 from collections.abc import Mapping
+from pathlib import Path as FsPath
 from typing import Any
 
 sys.path.insert(0, str(FsPath(__file__).parent))
