@@ -22,6 +22,11 @@ STAMP := $(VENV)/.raccoon-installed
 # The npm toolchain of the client build (webpack, babel, autobahn-js), from the
 # committed package-lock.json.
 NPM_STAMP := node_modules/.raccoon-installed
+# The browser the end-to-end tests drive (Playwright over Debian's chromium:
+# Playwright's own browser download does not work here). RACCOON_CHROMIUM names
+# another executable.
+CHROMIUM ?= $(or $(RACCOON_CHROMIUM),/usr/bin/chromium)
+BROWSER_STAMP := $(VENV)/.raccoon-chromium
 JS_BUILD := js/build
 PYTEST_ARGS ?=
 
@@ -36,7 +41,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 run: setup
 	$(BIN)/raccoon demo
 
-setup: $(STAMP) $(NPM_STAMP)
+setup: $(STAMP) $(NPM_STAMP) $(BROWSER_STAMP)
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -67,6 +72,26 @@ $(NPM_STAMP): package.json package-lock.json
 		exit 0; \
 	fi; \
 	npm ci --no-audit --no-fund && touch $@
+
+# The end-to-end tests (tests/e2e) need a chromium. As root with apt-get it is
+# installed (Debian's `chromium`); otherwise setup fails and says what to do:
+# the browser tests are never skipped, locally or in CI.
+$(BROWSER_STAMP): | $(BIN)/python
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium for the browser tests (apt-get)"; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else \
+			echo "error: $(CHROMIUM) not found; the browser tests (tests/e2e) need chromium:" \
+				"run 'sudo apt-get install chromium' (Debian/Ubuntu), or point" \
+				"RACCOON_CHROMIUM at a chromium executable" >&2; \
+			exit 1; \
+		fi; \
+		if [ ! -x "$(CHROMIUM)" ]; then \
+			echo "error: apt-get did not install $(CHROMIUM)" >&2; exit 1; \
+		fi; \
+	fi
+	touch $@
 
 test: setup lint typecheck jstest pytest
 

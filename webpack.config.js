@@ -35,6 +35,8 @@ module.exports = (env = {}, argv = {}) => {
     module: {
       rules: [
         { test: /\.m?js$/, enforce: 'pre', use: ['source-map-loader'] },
+        // Stylesheets of npm widgets (Tabulator) come in as text; the page inserts them.
+        { test: /\.css$/, type: 'asset/source' },
         {
           test: /\.m?js$/,
           // JavaScripthon writes extensionless imports inside "type": "module" packages.

@@ -15,7 +15,10 @@ Configuration (``build_config`` writes it from the service settings)::
     }}
 
 The key is read from the environment variable named by ``key_env`` (hex),
-so it is never written to the router's config file. The module is standard
+so it is never written to the router's config file. A router run apart from
+the service (``raccoon router config``, docs/deployment.md) gets
+``secret_env`` instead: the variable holding the service's ``secret``
+itself, from which the key is derived here exactly as the service does. The module is standard
 library plus :mod:`autobahn.wamp.exception` only: importing anything that
 selects asyncio for ``txaio`` would break the Twisted worker.
 """
@@ -28,7 +31,7 @@ from typing import Any
 
 from autobahn.wamp.exception import ApplicationError
 
-from raccoon._tokens import TokenCodec, TokenError
+from raccoon._tokens import TokenCodec, TokenError, derive_key
 
 __all__ = ["INVALID_TOKEN", "create"]
 
@@ -40,14 +43,7 @@ def create(
     config: Mapping[str, Any], controller: Any = None
 ) -> Callable[[str, str | None, Mapping[str, Any]], dict[str, Any]]:
     """Crossbar calls this once: returns ``authenticate(realm, authid, details)``."""
-    key_env = config.get("key_env")
-    hex_key = os.environ.get(key_env, "") if isinstance(key_env, str) else config.get("key", "")
-    if not hex_key:
-        raise RuntimeError(
-            f"the raccoon ticket authenticator has no key: environment variable {key_env!r} "
-            "is not set in the router's environment"
-        )
-    codec = TokenCodec(bytes.fromhex(hex_key))
+    codec = TokenCodec(_key(config))
     role = config.get("role", "browser")
     if not isinstance(role, str) or not role:
         raise RuntimeError(f"the raccoon ticket authenticator's role must be a name, got {role!r}")
@@ -71,3 +67,24 @@ def create(
         }
 
     return authenticate
+
+
+def _key(config: Mapping[str, Any]) -> bytes:
+    """The token key: from ``key_env`` (hex), ``secret_env`` (derived) or ``key`` (hex, tests)."""
+    secret_env = config.get("secret_env")
+    if isinstance(secret_env, str):
+        secret = os.environ.get(secret_env, "")
+        if not secret:
+            raise RuntimeError(
+                f"the raccoon ticket authenticator has no secret: environment variable "
+                f"{secret_env!r} is not set in the router's environment"
+            )
+        return derive_key(secret)
+    key_env = config.get("key_env")
+    hex_key = os.environ.get(key_env, "") if isinstance(key_env, str) else config.get("key", "")
+    if not hex_key:
+        raise RuntimeError(
+            f"the raccoon ticket authenticator has no key: environment variable {key_env!r} "
+            "is not set in the router's environment"
+        )
+    return bytes.fromhex(hex_key)

@@ -13,6 +13,7 @@ serialization, errors, compat) also run under CPython.
 from .compat import iterable
 from .connection import Connection
 from .context import NodeContext
+from .cursor import CursorProxy
 from .errors import (
     InvalidArguments,
     NodeError,
@@ -28,17 +29,22 @@ from .promise import reversed_promise, sleep
 from .proxy import is_proxy, make_proxy
 from .reactive import MISSING, ReactiveDict, Value
 from .serialization import Serialization
+from .session import ClientSession, HttpError, boot, post_json
 from .signal import BoundSignal, Signal, call, handler, register_signals
 from .state import RemoteState
 from .tracker import Computation, Dependency, autorun, flush, nonreactive
+from .view import View, actions_of, element
 from .wamp import WAMPNode, default_serialization
 
 __all__ = [
     "MISSING",
     "BoundSignal",
+    "ClientSession",
     "Computation",
     "Connection",
+    "CursorProxy",
     "Dependency",
+    "HttpError",
     "InvalidArguments",
     "NoSuchEndpoint",
     "Node",
@@ -54,16 +60,21 @@ __all__ = [
     "Serialization",
     "Signal",
     "Value",
+    "View",
     "WAMPNode",
+    "actions_of",
     "autorun",
+    "boot",
     "call",
     "default_serialization",
+    "element",
     "flush",
     "handler",
     "is_proxy",
     "iterable",
     "make_proxy",
     "nonreactive",
+    "post_json",
     "register_signals",
     "reversed_promise",
     "sleep",

@@ -7,26 +7,32 @@ import logging
 import types
 import typing
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from ._adapt import DETAILS
 from ._errors import InvalidArguments, PathError, RemoteInternalError, RPCError
 
-__all__ = ["Endpoint", "call", "endpoint_name"]
+__all__ = ["INVOKE_POLICIES", "Endpoint", "call", "endpoint_name"]
 
 log = logging.getLogger("raccoon.node")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CALL_ATTR = "__raccoon_call__"
+_INVOKE_ATTR = "__raccoon_invoke__"
+
+#: How the router picks the callee of a procedure: ``single`` (one callee,
+#: the default) or, for a shared registration, one of the others.
+INVOKE_POLICIES = ("single", "roundrobin", "random", "first", "last")
 
 
 @overload
 def call(func: F, /) -> F: ...
 @overload
-def call(name: str | None = None, /) -> Callable[[F], F]: ...
-def call(arg: Any = None, /) -> Any:
+def call(name: str | None = None, /, *, invoke: str = "single") -> Callable[[F], F]: ...
+def call(arg: Any = None, /, *, invoke: str = "single") -> Any:
     """Mark a method as an RPC endpoint, registered when the node is bound.
 
     ``@call`` registers the method at ``node_path + method name``;
@@ -39,17 +45,26 @@ def call(arg: Any = None, /) -> Any:
             @call
             async def add(self, a: int, b: int) -> int:
                 return a + b
+
+    ``@call(invoke='roundrobin')`` (or ``'random'``, ``'first'``, ``'last'``)
+    makes a *shared* registration: several WAMP sessions — say, several
+    service processes — may serve the same URI, all with the same policy,
+    and the router picks one for each call.
     """
     if callable(arg):
         setattr(arg, _CALL_ATTR, None)
         return arg
     if arg is not None and (not isinstance(arg, str) or not _valid_name(arg)):
         raise PathError(f"@call name {arg!r} must be '.' or a dotted path fragment")
+    if invoke not in INVOKE_POLICIES:
+        raise ValueError(f"@call invoke={invoke!r} is not one of {', '.join(INVOKE_POLICIES)}")
 
     def mark(func: F) -> F:
         if not callable(func):
             raise TypeError("@call decorates a method")
         setattr(func, _CALL_ATTR, arg)
+        if invoke != "single":
+            setattr(func, _INVOKE_ATTR, invoke)
         return func
 
     return mark
@@ -69,54 +84,81 @@ def _valid_name(name: str) -> bool:
     )
 
 
+class _Shape:
+    """What :class:`Endpoint` needs to know about a signature, computed once
+    per function: every instance of a node class shares its methods' shapes
+    (a session tree binds dozens of endpoints; a signature each is memory)."""
+
+    __slots__ = ("checks", "invoke", "names", "required", "sig", "simple", "wants_details")
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.invoke: str = getattr(func, _INVOKE_ATTR, "single")
+        self.sig = inspect.signature(func)
+        params = list(self.sig.parameters.values())
+        self.wants_details = DETAILS in self.sig.parameters
+        # The common signature — positional-or-keyword parameters only — is
+        # checked without building a BoundArguments on every call.
+        self.simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
+        self.names = tuple(p.name for p in params)
+        self.required = frozenset(p.name for p in params if p.default is p.empty)
+        self.checks: dict[str, tuple[type, ...]] | None = None
+
+
+_SHAPES: weakref.WeakKeyDictionary[Any, _Shape] = weakref.WeakKeyDictionary()
+
+
+def _shape_of(func: Callable[..., Any]) -> _Shape:
+    """The shape of *func*; shared by every bound method of one function."""
+    function = getattr(func, "__func__", None)
+    if not inspect.ismethod(func) or function is None:
+        return _Shape(func)
+    shape = _SHAPES.get(function)
+    if shape is None:
+        shape = _SHAPES[function] = _Shape(func)
+    return shape
+
+
 class Endpoint:
     """A bound method exposed at ``uri``, called with checked arguments."""
 
-    __slots__ = (
-        "_checks",
-        "_names",
-        "_required",
-        "_sig",
-        "_simple",
-        "func",
-        "owner",
-        "uri",
-        "wants_details",
-    )
+    __slots__ = ("_shape", "func", "owner", "uri")
 
     def __init__(self, uri: str, func: Callable[..., Any], owner: str) -> None:
         self.uri = uri
         self.func = func
         self.owner = owner
-        self._sig = inspect.signature(func)
-        params = list(self._sig.parameters.values())
-        self.wants_details = DETAILS in self._sig.parameters
-        # The common signature — positional-or-keyword parameters only — is
-        # checked without building a BoundArguments on every call.
-        self._simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
-        self._names = tuple(p.name for p in params)
-        self._required = frozenset(p.name for p in params if p.default is p.empty)
-        self._checks: dict[str, tuple[type, ...]] | None = None
+        self._shape = _shape_of(func)
+
+    @property
+    def wants_details(self) -> bool:
+        """Whether the method takes the WAMP call ``details``."""
+        return self._shape.wants_details
+
+    @property
+    def invoke_policy(self) -> str:
+        """``single``, or the policy of a shared registration (``@call(invoke=...)``)."""
+        return self._shape.invoke
 
     def _arguments(self, args: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        names = self._names
-        if self._simple and len(args) <= len(names):
+        shape = self._shape
+        names = shape.names
+        if shape.simple and len(args) <= len(names):
             arguments = dict(zip(names, args, strict=False))
             for key, value in kwargs.items():
                 if key in arguments or key not in names:
                     break
                 arguments[key] = value
             else:
-                if self._required.issubset(arguments):
+                if shape.required.issubset(arguments):
                     return arguments
         try:  # slow path: let inspect word the problem
-            return self._sig.bind(*args, **kwargs).arguments
+            return shape.sig.bind(*args, **kwargs).arguments
         except TypeError as exc:
             raise InvalidArguments(f"{self.uri}: {exc}") from None
 
     async def invoke(self, args: Any, kwargs: dict[str, Any], details: Any) -> Any:
         """Run the endpoint; every failure comes out as an :class:`RPCError`."""
-        if self.wants_details:
+        if self._shape.wants_details:
             kwargs = {**kwargs, DETAILS: details}
         self._check_types(self._arguments(args, kwargs))
         try:
@@ -136,9 +178,10 @@ class Endpoint:
         return result
 
     def _check_types(self, arguments: dict[str, Any]) -> None:
-        if self._checks is None:
-            self._checks = _simple_checks(self.func)
-        for name, expected in self._checks.items():
+        shape = self._shape
+        if shape.checks is None:
+            shape.checks = _simple_checks(self.func)
+        for name, expected in shape.checks.items():
             if name in arguments:
                 value = arguments[name]
                 if not isinstance(value, expected) or (

@@ -20,8 +20,10 @@ from ._errors import InvalidArguments, rpc_error_from_wamp  # noqa: E402
 from ._serialization import Serialization  # noqa: E402
 from ._session import (  # noqa: E402
     DETAILS_ARG,
+    SETTLED,
     LocalEventDetails,
     Session,
+    Settled,
     Subscription,
     Topic,
 )
@@ -29,6 +31,11 @@ from ._session import (  # noqa: E402
 __all__ = ["PubSubMixin"]
 
 log = logging.getLogger("raccoon.node.connection")
+
+# One instance per match policy for every subscription (autobahn only reads them).
+_SUBSCRIBE_OPTIONS = {
+    match: SubscribeOptions(match=match, details_arg=DETAILS_ARG) for match in ("exact", "prefix")
+}
 
 
 class PubSubMixin:
@@ -84,9 +91,10 @@ class PubSubMixin:
         table = self._topics if entry.match == "exact" else self._prefix_topics
         if table.get(entry.key) is entry:
             del table[entry.key]
-        if entry.task is not None and not entry.task.done():
+        task = entry.task
+        if isinstance(task, asyncio.Future) and not task.done():
             try:
-                await asyncio.shield(entry.task)
+                await asyncio.shield(task)
             except Exception:
                 return
         if entry.handle is not None and entry.generation == self._generation and self._session:
@@ -116,7 +124,12 @@ class PubSubMixin:
         if entry.generation != self._generation or entry.task is None:
             entry.generation = self._generation
             entry.task = asyncio.ensure_future(self._do_subscribe(session, entry))
-        await asyncio.shield(entry.task)
+        task = entry.task
+        if isinstance(task, Settled):
+            return
+        await asyncio.shield(task)
+        if entry.task is task:
+            entry.task = SETTLED  # done: no need to keep the task and its coroutine
 
     async def _do_subscribe(self, session: Session, entry: Topic) -> None:
         def on_event(*args: Any, **kwargs: Any) -> None:
@@ -130,7 +143,7 @@ class PubSubMixin:
             entry.handle = await session.subscribe(
                 on_event,
                 entry.topic,
-                options=SubscribeOptions(match=entry.match, details_arg=DETAILS_ARG),
+                options=_SUBSCRIBE_OPTIONS[entry.match],
             )
         except ApplicationError as exc:
             raise rpc_error_from_wamp(exc.error, exc.args, exc.kwargs) from None

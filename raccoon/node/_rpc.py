@@ -15,7 +15,7 @@ from autobahn.wamp.exception import ApplicationError, TransportLost  # noqa: E40
 from autobahn.wamp.types import RegisterOptions  # noqa: E402
 
 from ._context import NodeContext  # noqa: E402
-from ._endpoint import Endpoint  # noqa: E402
+from ._endpoint import INVOKE_POLICIES, Endpoint  # noqa: E402
 from ._errors import (  # noqa: E402
     InvalidArguments,
     NodeError,
@@ -24,11 +24,24 @@ from ._errors import (  # noqa: E402
     rpc_error_from_wamp,
 )
 from ._serialization import Serialization  # noqa: E402
-from ._session import DETAILS_ARG, LocalCallDetails, Registration, Session  # noqa: E402
+from ._session import (  # noqa: E402
+    DETAILS_ARG,
+    SETTLED,
+    LocalCallDetails,
+    Registration,
+    Session,
+    Settled,
+)
 
 __all__ = ["RPCMixin"]
 
 log = logging.getLogger("raccoon.node.connection")
+
+# One instance per invocation policy for every registration (autobahn only reads them).
+_REGISTER_OPTIONS = {
+    policy: RegisterOptions(details_arg=DETAILS_ARG, invoke=None if policy == "single" else policy)
+    for policy in INVOKE_POLICIES
+}
 
 
 class RPCMixin:
@@ -75,9 +88,10 @@ class RPCMixin:
         reg = self._registrations.pop(uri, None)
         if reg is None:
             return
-        if reg.task is not None and not reg.task.done():
+        task = reg.task
+        if isinstance(task, asyncio.Future) and not task.done():
             try:
-                await asyncio.shield(reg.task)
+                await asyncio.shield(task)
             except Exception:
                 return
         session = self._session
@@ -94,7 +108,12 @@ class RPCMixin:
         if reg.generation != self._generation or reg.task is None:
             reg.generation = self._generation
             reg.task = asyncio.ensure_future(self._do_register(session, reg))
-        await asyncio.shield(reg.task)
+        task = reg.task
+        if isinstance(task, Settled):
+            return
+        await asyncio.shield(task)
+        if reg.task is task:
+            reg.task = SETTLED  # done: no need to keep the task and its coroutine
 
     async def _do_register(self, session: Session, reg: Registration) -> None:
         endpoint = self._registrations.get(reg.endpoint.uri, reg).endpoint
@@ -102,9 +121,8 @@ class RPCMixin:
             return
         invoke = self._remote_invoker(endpoint)
         try:
-            reg.handle = await session.register(
-                invoke, endpoint.uri, options=RegisterOptions(details_arg=DETAILS_ARG)
-            )
+            options = _REGISTER_OPTIONS[endpoint.invoke_policy]
+            reg.handle = await session.register(invoke, endpoint.uri, options=options)
         except ApplicationError as exc:
             if exc.error == "wamp.error.procedure_already_exists":
                 raise NodeError(
@@ -116,24 +134,7 @@ class RPCMixin:
             reg.generation = -1  # try again on the next join
 
     def _remote_invoker(self, endpoint: Endpoint) -> Callable[..., Awaitable[Any]]:
-        serialization = self.serialization
-        context = self.context
-
-        async def invoke(*args: Any, **kwargs: Any) -> Any:
-            details = kwargs.pop(DETAILS_ARG, None)
-            if args:
-                args = tuple(serialization.decode(list(args), context))
-            if kwargs:
-                kwargs = serialization.decode(kwargs, context)
-            try:
-                result = await endpoint.invoke(args, kwargs, details)
-            except RPCError as exc:
-                raise ApplicationError(
-                    exc.uri, exc.message, **serialization.encode_kwargs(exc.data)
-                ) from None
-            return serialization.encode(result)
-
-        return invoke
+        return _RemoteInvoker(endpoint, self.serialization, self.context)
 
     # -- calls -------------------------------------------------------------
     def call(
@@ -237,6 +238,38 @@ class RPCMixin:
         return await self._send_call(
             session, uri, args, kwargs, max(0.0, deadline - loop.time()), context
         )
+
+
+class _RemoteInvoker:
+    """What autobahn calls for a registered endpoint: decodes, invokes, encodes.
+
+    A slotted object rather than a closure: one is kept per registration of
+    every bound node, and this is a third of a closure's size.
+    """
+
+    __slots__ = ("context", "endpoint", "serialization")
+
+    def __init__(
+        self, endpoint: Endpoint, serialization: Serialization, context: NodeContext
+    ) -> None:
+        self.endpoint = endpoint
+        self.serialization = serialization
+        self.context = context
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        serialization, context = self.serialization, self.context
+        details = kwargs.pop(DETAILS_ARG, None)
+        if args:
+            args = tuple(serialization.decode(list(args), context))
+        if kwargs:
+            kwargs = serialization.decode(kwargs, context)
+        try:
+            result = await self.endpoint.invoke(args, kwargs, details)
+        except RPCError as exc:
+            raise ApplicationError(
+                exc.uri, exc.message, **serialization.encode_kwargs(exc.data)
+            ) from None
+        return serialization.encode(result)
 
 
 def _time_out(outer: asyncio.Future[Any], inner: Any, uri: str, timeout: float) -> None:

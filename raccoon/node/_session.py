@@ -63,6 +63,23 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
+class Settled:
+    """Stands in for a registration's or subscription's finished task.
+
+    Keeping the done :class:`asyncio.Task` (and its coroutine) would cost
+    a few hundred bytes for every endpoint and topic of every node.
+    """
+
+    __slots__ = ()
+
+    def done(self) -> bool:
+        return True
+
+
+#: The one :class:`Settled`.
+SETTLED = Settled()
+
+
 class Registration:
     __slots__ = ("endpoint", "generation", "handle", "task")
 
@@ -70,7 +87,7 @@ class Registration:
         self.endpoint = endpoint
         self.generation = -1
         self.handle: Any = None
-        self.task: asyncio.Future[None] | None = None
+        self.task: asyncio.Future[None] | Settled | None = None
 
 
 class Topic:
@@ -83,7 +100,7 @@ class Topic:
         self.callbacks: list[CallbackRef] = []
         self.generation = -1
         self.handle: Any = None
-        self.task: asyncio.Future[None] | None = None
+        self.task: asyncio.Future[None] | Settled | None = None
 
 
 class LocalCallDetails:

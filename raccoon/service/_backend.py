@@ -32,7 +32,8 @@ class AuthorizerNode(WAMPNode):
         self.public = public
         self.metrics = metrics
 
-    @call
+    # Shared: every service process behind one router serves it (it is stateless).
+    @call(invoke="roundrobin")
     async def authorize(
         self, session: Any, uri: Any, action: Any, options: Any = None
     ) -> dict[str, Any]:
@@ -53,7 +54,8 @@ class PublicSessionNode(WAMPNode):
         self.timeout = timeout
         self.browser_role = browser_role
 
-    @call
+    # Shared: a process that does not own the caller's tree asks the owner.
+    @call(invoke="roundrobin")
     async def ready(self, details: Any = None) -> dict[str, Any]:
         """The caller's session, once its tree is built: prefix, user, tenant,
         roles, language, open contexts (the desktop first), and ``resumed``:

@@ -1,16 +1,23 @@
-"""The service's subcommands of ``raccoon``: ``serve``, ``user add``, ``tenant add``, ``role add``.
+"""The service's subcommands of ``raccoon``: ``new``, ``run``, ``serve``, ``user|tenant|role add``.
 
 ::
 
+    raccoon new demo                 # writes the application demo/
+    raccoon run demo                 # embedded PostgreSQL, migrations, seed, Crossbar, service
+    raccoon serve demo --config /etc/demo.toml     # production: settings say where things are
     raccoon tenant add acme --dsn postgresql://...
     raccoon role add clerk --dsn ...
     raccoon user add ann --tenant acme --role clerk --dsn ...   # asks for the password
-    raccoon serve --config raccoon.toml
 
-The database comes from ``--dsn``, else ``RACCOON_DATABASE_URL``, else the
-settings file given with ``--config``. Passwords are read from the
-terminal (twice), or from standard input with ``--password-stdin``; never
-from the command line, where other users could read them.
+Settings come from the application's defaults, then the settings file
+(``--config``, else ``raccoon.toml`` in the application's directory), then
+``RACCOON_*`` environment variables, then options such as ``--port``. For
+the accounts commands the database comes from ``--dsn``, else
+``RACCOON_DATABASE_URL``, else the settings file. Passwords are read from
+the terminal (twice), or from standard input with ``--password-stdin``;
+never from the command line, where other users could read them (``raccoon
+run --password`` is the exception: a development convenience for the
+seed's users).
 """
 
 from __future__ import annotations
@@ -18,24 +25,48 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import signal
 import sys
 from pathlib import Path as FsPath
+from typing import Any
 
 from raccoon.data import Database, MigrationError, upgrade
 from raccoon.service._accounts import Accounts, make_hasher
-from raccoon.service._errors import AccountError, ServiceError
-from raccoon.service._service import Service
+from raccoon.service._application import Application, load_application
+from raccoon.service._errors import AccountError, ApplicationNotFound
+from raccoon.service._logs import configure_logging
+from raccoon.service._run import dev_settings, run_application
+from raccoon.service._scaffold import create_application
 from raccoon.service.settings import Settings
 
-__all__ = ["add_commands", "run_command"]
+__all__ = ["add_commands", "configure_from", "run_command"]
 
-COMMANDS = frozenset({"serve", "user", "tenant", "role"})
+COMMANDS = frozenset({"new", "run", "serve", "user", "tenant", "role"})
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the service's subcommands to the ``raccoon`` parser's *sub*."""
+    new = sub.add_parser("new", help="write a new application that runs (raccoon run NAME)")
+    new.add_argument("name", help="the application's name: a lowercase identifier ('orders')")
+    new.add_argument(
+        "--directory", type=FsPath, help="where to write it (default: ./NAME); must be empty"
+    )
+    run = sub.add_parser(
+        "run",
+        help="run an application: embedded PostgreSQL (unless a database URL is set), "
+        "migrations, seed, Crossbar, the service; Ctrl-C stops it all",
+    )
+    run.add_argument(
+        "app", nargs="?", help="its directory or module (default: the current directory)"
+    )
+    run.add_argument("--config", type=FsPath, help="the settings file (default: APP/raccoon.toml)")
+    run.add_argument("--port", type=int, help="the public port (overrides the settings)")
+    run.add_argument("--host", help="the public interface (overrides the settings)")
+    run.add_argument(
+        "--password", help="the password of the users the seed creates (default: a random one)"
+    )
+    run.add_argument("--no-seed", action="store_true", help="do not seed a fresh database")
     serve = sub.add_parser("serve", help="run the web service (router, page, API, sessions)")
+    serve.add_argument("app", nargs="?", help="the application's directory or module")
     serve.add_argument("--config", type=FsPath, help="the settings file (TOML)")
     for noun, what in (("user", "users"), ("tenant", "tenants"), ("role", "roles")):
         group = sub.add_parser(noun, help=f"manage {what}").add_subparsers(
@@ -62,16 +93,29 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
             add.add_argument("--description", default="")
 
 
+def configure_from(args: argparse.Namespace, settings: Settings | None = None) -> None:
+    """Set up logging: ``--log-level``/``--log-format`` (and ``-v``) over *settings*."""
+    level = "debug" if getattr(args, "verbose", False) else getattr(args, "log_level", None)
+    fmt = getattr(args, "log_format", None)
+    configure_logging(
+        level or (settings.log_level if settings is not None else "info"),
+        fmt or (settings.log_format if settings is not None else "text"),
+    )
+
+
 def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int | None:
     """Run the subcommand in *args* if it is one of ours; ``None`` otherwise."""
     if args.command not in COMMANDS:
         return None
+    if args.command == "new":
+        return _new(args)
+    if args.command in ("run", "serve"):
+        return _run(parser, args)
     try:
         settings = Settings.load(args.config)
     except ValueError as exc:
         parser.error(str(exc))
-    if args.command == "serve":
-        return asyncio.run(_serve(settings))
+    configure_from(args, settings)
     dsn = args.dsn or settings.database_url
     if not dsn:
         parser.error(
@@ -126,22 +170,43 @@ async def _add(
             )
 
 
-async def _serve(settings: Settings) -> int:
-    service = Service(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+def _new(args: argparse.Namespace) -> int:
+    directory = args.directory or FsPath(args.name)
     try:
-        await service.start()
-    except (ServiceError, MigrationError, OSError) as exc:
-        print(f"raccoon serve: {exc}", file=sys.stderr, flush=True)
+        files = create_application(directory, args.name)
+    except ValueError as exc:
+        print(f"raccoon new: {exc}", file=sys.stderr, flush=True)
         return 1
-    try:
-        print(f"raccoon serving at {service.url} (realm {service.settings.realm!r})", flush=True)
-        print("Ctrl-C to stop.", flush=True)
-        await stop.wait()
-    finally:
-        await service.stop()
-        print("stopped", flush=True)
+    print(f"wrote the application {args.name!r} in {directory} ({len(files)} files)")
+    print(f"run it:  raccoon run {directory}")
     return 0
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    development = args.command == "run"
+    configure_from(args)  # until the settings are known
+    try:
+        if development or args.app is not None:
+            app = load_application(args.app)
+        else:
+            app = Application("raccoon")  # the bare service: the default desktop only
+        overrides: dict[str, Any] = {}
+        if development and args.port is not None:
+            overrides["port"] = args.port
+        if development and args.host is not None:
+            overrides["host"] = args.host
+        settings = app.load_settings(args.config, **overrides)
+    except (ApplicationNotFound, ValueError) as exc:
+        parser.error(str(exc))
+    configure_from(args, settings)
+    if development:
+        settings = dev_settings(app, settings)
+    return asyncio.run(
+        run_application(
+            app,
+            settings,
+            development=development,
+            password=args.password if development and not args.no_seed else None,
+            seed=development and not args.no_seed,
+        )
+    )

@@ -8,7 +8,8 @@ Hierarchy::
      │    ├── InvalidCredentials   wrong username or password, or an inactive user
      │    ├── LoginThrottled       too many failed logins in the window (.retry_after)
      │    └── SessionExpired       the login session was revoked, expired or is unknown
-     └── AccountError         a tenant, role or user could not be created or changed (.field)
+     ├── AccountError         a tenant, role or user could not be created or changed (.field)
+     └── ApplicationNotFound  ``raccoon run APP`` names nothing holding an Application
 
     TokenError (a ValueError, from raccoon._tokens)
                               a join token is malformed, forged, expired or for another realm
@@ -26,6 +27,7 @@ from raccoon._tokens import TokenError
 
 __all__ = [
     "AccountError",
+    "ApplicationNotFound",
     "AuthError",
     "InvalidCredentials",
     "LoginThrottled",
@@ -93,3 +95,10 @@ class AccountError(ServiceError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ApplicationNotFound(ServiceError):
+    """The directory, file or module given as the application holds none.
+
+    The message says what was looked for and what was found instead.
+    """

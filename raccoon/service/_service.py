@@ -9,13 +9,17 @@
 What :meth:`Service.start` does, in order:
 
 1. opens the database (``database_url``, or an embedded PostgreSQL) and
-   applies the framework migrations (``migrate``);
+   applies the framework migrations, then the application's (``migrate``);
+   with *sources*, starts the change feed their cursors follow;
 2. starts the aiohttp application on a private port of 127.0.0.1;
 3. starts Crossbar with one public port — ``/ws`` is the browsers'
    websocket (WAMP-ticket auth by the function authenticator, role
    ``browser`` under the dynamic authorizer), every other path is
    reverse-proxied to the aiohttp application — and a private backend
-   transport on 127.0.0.1 (role ``backend``, a random ticket per start);
+   transport on 127.0.0.1 (role ``backend``, a random ticket per start).
+   With ``router_url`` set, a router someone else runs is used instead
+   (``raccoon router config`` writes its configuration; see
+   ``docs/deployment.md``);
 4. joins as the backend, binds the authorizer and the public procedures,
    and follows ``wamp.session.on_join``/``on_leave`` to build and tear
    down the session trees.
@@ -30,6 +34,7 @@ import contextlib
 import dataclasses
 import enum
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -43,7 +48,8 @@ from aiohttp import web
 from raccoon._process import pick_free_port
 from raccoon._tokens import TokenCodec
 from raccoon.context import OPERATIONS, Catalog, Registry
-from raccoon.data import Database, EmbeddedPostgres, upgrade
+from raccoon.data import Catalog as SourceCatalog
+from raccoon.data import ChangeFeed, Database, EmbeddedPostgres, upgrade
 from raccoon.node import Connection, RPCError
 from raccoon.node import Path as NodePath
 
@@ -56,27 +62,20 @@ from ._logins import Logins
 from ._metrics import Metrics
 from ._session import SessionIdentity
 from ._sessions import SessionRegistry
-from ._web import create_app
-from .router import (
-    BackendTransport,
-    FunctionAuthenticator,
-    Role,
-    Router,
-    RouterSettings,
-    TicketPrincipal,
+from ._topology import (
+    BACKEND_AUTHID,
+    BACKEND_TICKET_ENV,
+    BROWSER_ROLE,
+    TOKEN_KEY_ENV,
+    router_settings,
 )
+from ._web import create_app
+from .router import BackendTransport, Router, RouterSettings, TicketPrincipal
 from .settings import Settings
 
 __all__ = ["BACKEND_AUTHID", "BROWSER_ROLE", "Service", "ServiceState"]
 
 log = logging.getLogger("raccoon.service")
-
-#: The role of browser sessions (confined by the dynamic authorizer).
-BROWSER_ROLE = "browser"
-#: The authid of the service's own backend session.
-BACKEND_AUTHID = "raccoon-backend"
-_KEY_ENV = "RACCOON_ROUTER_TOKEN_KEY"
-_TICKET_ENV = "RACCOON_BACKEND_TICKET"
 
 
 class ServiceState(enum.Enum):
@@ -95,7 +94,14 @@ class Service:
     *controllers* is the application's intent :class:`~raccoon.context.Registry`;
     when nothing in it can ``VIEW`` a user, the default
     :class:`~raccoon.service.Desktop` is registered. *catalog* translates
-    labels into each session's language.
+    labels into each session's language. *sources* are the application's
+    data sources (a :class:`raccoon.data.Catalog`): the service then runs
+    a :class:`~raccoon.data.ChangeFeed`, and every session's node context
+    holds ``sources`` and ``feed`` besides ``db``, so controllers can make
+    cursors. *migrations* is the directory of the application's Alembic
+    revisions, applied after the framework's at start (``migrate``).
+    An :class:`~raccoon.service.Application` gives all of these:
+    ``application.service(settings)``.
     """
 
     def __init__(
@@ -104,17 +110,23 @@ class Service:
         *,
         controllers: Registry | None = None,
         catalog: Catalog | None = None,
+        sources: SourceCatalog | None = None,
+        migrations: str | os.PathLike[str] | None = None,
     ) -> None:
         self.settings = settings
         self.controllers = controllers if controllers is not None else Registry()
         if not self.controllers.candidates(OPERATIONS.VIEW, desktop_content(1)):
             self.controllers.register(Desktop)
         self.catalog = catalog
+        self.sources = sources
+        self.migrations = Path(migrations) if migrations is not None else None
         self.state = ServiceState.NEW
         self.metrics = Metrics()
         self._cleanup: list[Any] = []
         self._stopped = asyncio.Event()
         self._db: Database | None = None
+        self._postgres: EmbeddedPostgres | None = None
+        self._feed: ChangeFeed | None = None
         self._router: Router | None = None
         self._backend: Connection | None = None
         self._auth: Auth | None = None
@@ -137,8 +149,18 @@ class Service:
 
     @property
     def router(self) -> Router:
-        """The Crossbar router."""
+        """The Crossbar router (not with ``router_url``: someone else runs it)."""
         return self._need(self._router, "router")
+
+    @property
+    def postgres(self) -> EmbeddedPostgres | None:
+        """The embedded PostgreSQL server, when no ``database_url`` is set (once started)."""
+        return self._postgres
+
+    @property
+    def feed(self) -> ChangeFeed | None:
+        """The change feed of the application's sources (``None`` without sources)."""
+        return self._feed
 
     @property
     def backend(self) -> Connection:
@@ -214,21 +236,35 @@ class Service:
         self._auth = Auth(
             settings, self._accounts, logins, TokenCodec(settings.token_key()), self.metrics
         )
+        context_values: dict[str, Any] = {"db": db, "accounts": self._accounts}
+        if self.sources is not None:
+            feed = self._feed = ChangeFeed(db.dsn)
+            await feed.start()
+            self._cleanup.append(feed.stop)
+            context_values.update(feed=feed, sources=self.sources)
         await self._start_http()
-        backend_ticket = secrets.token_urlsafe(32)
-        router = self._router = Router(self._router_settings(backend_ticket), workdir / "crossbar")
-        self._cleanup.append(router.stop)
-        await router.start()
-        assert router.backend_url is not None
+        if settings.router_url is not None:
+            backend_url, backend_ticket = settings.router_url, settings.backend_ticket
+            log.info("joining the router at %s", backend_url)
+        else:
+            backend_ticket = secrets.token_urlsafe(32)
+            router = self._router = Router(
+                self._router_settings(backend_ticket), workdir / "crossbar"
+            )
+            self._cleanup.append(router.stop)
+            await router.start()
+            assert router.backend_url is not None
+            backend_url = router.backend_url
+            log.info("router started", extra={"pid": router.pid, "url": router.url})
         backend = self._backend = Connection(
-            router.backend_url,
+            backend_url,
             settings.realm,
             authid=BACKEND_AUTHID,
             ticket=backend_ticket,
             name="raccoon-backend",
         )
         self._cleanup.append(backend.close)
-        await backend.connect()
+        await backend.connect(timeout=30.0)
 
         async def on_end(identity: SessionIdentity, reason: str) -> None:
             if reason == "logout":
@@ -240,7 +276,9 @@ class Service:
             grace_period=settings.grace_period,
             catalog=self.catalog,
             on_end=on_end,
-            context_values={"db": db, "accounts": self._accounts},
+            context_values=context_values,
+            # Behind a router run apart there may be other service processes.
+            exclusive=settings.router_url is not None,
         )
         self._cleanup.append(sessions.close)
         self.metrics.watch_sessions(sessions.statistics)
@@ -253,7 +291,7 @@ class Service:
             await node.node_bind(NodePath(path), backend.new_context())
             self._cleanup.append(node.node_unbind)
         backend.on_join.connect(self._on_backend_join)
-        log.info("raccoon service at %s (realm %r)", self.url, settings.realm)
+        log.info("raccoon service at %s", self.url, extra={"realm": settings.realm})
 
     def _workdir(self) -> Path:
         if self.settings.workdir is not None:
@@ -269,19 +307,26 @@ class Service:
         if dsn is None:
             # Not under workdir when it is a fresh 0700 temp dir: as root the
             # server runs as another account (see EmbeddedPostgres).
-            datadir = (
-                Path(self.settings.workdir) / "postgres"
-                if self.settings.workdir is not None
-                else Path(tempfile.mkdtemp(prefix="raccoon-pg-"))
-            )
-            if self.settings.workdir is None:
+            if self.settings.database_dir is not None:
+                datadir = Path(self.settings.database_dir)
+            elif self.settings.workdir is not None:
+                datadir = Path(self.settings.workdir) / "postgres"
+            else:
+                datadir = Path(tempfile.mkdtemp(prefix="raccoon-pg-"))
                 self._cleanup.append(lambda: shutil.rmtree(datadir, ignore_errors=True))
-            server = EmbeddedPostgres(datadir)
+            server = self._postgres = EmbeddedPostgres(datadir)
             self._cleanup.append(server.stop)
             await server.start()
+            log.info(
+                "embedded PostgreSQL started", extra={"pid": server.pid, "datadir": str(datadir)}
+            )
             dsn = server.dsn
         if self.settings.migrate:
-            await upgrade(dsn)
+            await upgrade(dsn, app_migrations=self.migrations)
+            log.info(
+                "database migrated",
+                extra={"application": str(self.migrations) if self.migrations else None},
+            )
         db = Database(dsn)
         await db.open()
         self._cleanup.append(db.close)
@@ -291,34 +336,26 @@ class Service:
         runner = web.AppRunner(create_app(self), access_log=None)
         await runner.setup()
         self._cleanup.append(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", self.settings.http_port)
+        site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)
         await site.start()
-        self._http_url = f"http://127.0.0.1:{self.settings.http_port}"
+        host = self.settings.http_host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        self._http_url = f"http://{host}:{self.settings.http_port}"
 
     def _router_settings(self, backend_ticket: str) -> RouterSettings:
         s = self.settings
-        return RouterSettings(
-            realm=s.realm,
-            host=s.host,
-            port=s.port,
-            allowed_origins=s.origins,
-            max_message_size=s.max_message_size,
-            roles=(
-                Role.full_access("backend"),
-                Role(BROWSER_ROLE, authorizer=f"{AUTHORIZER_PATH}.authorize"),
-            ),
-            anonymous_role=None,
-            ticket=FunctionAuthenticator(
-                "raccoon._authenticator.create", {"key_env": _KEY_ENV, "role": BROWSER_ROLE}
-            ),
+        return router_settings(
+            s,
             web_proxy=f"http://127.0.0.1:{s.http_port}",
             backend=BackendTransport(
                 port=s.backend_port,
-                principals=(TicketPrincipal(BACKEND_AUTHID, "${" + _TICKET_ENV + "}", "backend"),),
+                principals=(
+                    TicketPrincipal(BACKEND_AUTHID, "${" + BACKEND_TICKET_ENV + "}", "backend"),
+                ),
             ),
-            environment={_KEY_ENV: s.token_key().hex(), _TICKET_ENV: backend_ticket},
-            loglevel=s.router_loglevel,  # type: ignore[arg-type]
-            executable=s.crossbar,
+            authenticator={"key_env": TOKEN_KEY_ENV},
+            environment={TOKEN_KEY_ENV: s.token_key().hex(), BACKEND_TICKET_ENV: backend_ticket},
         )
 
     async def stop(self) -> None:
@@ -387,8 +424,11 @@ class Service:
     # -- health --------------------------------------------------------------------------
     async def health(self) -> dict[str, Any]:
         """``{"status": "ok"|"degraded", "router", "database", "sessions"}`` for ``/health``."""
-        router_ok = self._router is not None and self._router.running
         backend_ok = self._backend is not None and self._backend.is_connected
+        if self.settings.router_url is not None:
+            router_ok = backend_ok  # someone else runs it: reachable is all we know
+        else:
+            router_ok = self._router is not None and self._router.running
         database: dict[str, Any] = {"ok": False}
         if self._db is not None:
             started = time.perf_counter()

@@ -13,8 +13,17 @@ intact), then it is unbound.
 Lifecycle of a tree (:class:`SessionState`)::
 
     BUILDING ──▶ ATTACHED ◀──rejoin── DETACHED ──grace over──▶ CLOSING ──▶ CLOSED
-                     └────last leave────▶┘
+        │            └────last leave────▶┘
+        └──(exclusive) another process claimed it──▶ FOREIGN ──last leave──▶ (forgotten)
     (any state) ──end(): logout, service stop──▶ CLOSING
+
+When several service processes share one router, every one of them hears
+every join. With *exclusive*, a process first **claims** the session by
+registering ``raccoon.service.trees.<sid>.ready``: the router lets only one
+session register a URI, so exactly one process builds the tree; the others
+keep a ``FOREIGN`` record and forward ``ready`` (and ``end``, for a logout
+that reached them over HTTP) to the owner through that procedure. When the
+owner has gone, ``ready`` claims and builds the tree again here.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from raccoon.context import OPERATIONS, Catalog, ContextError, Registry
-from raccoon.node import Connection, Node, Path, RPCError
+from raccoon.node import Connection, Endpoint, Node, NodeError, NoSuchEndpoint, Path, RPCError
 
 from ._desktop import desktop_content
 from ._session import SessionIdentity, SessionNode
@@ -37,6 +46,8 @@ __all__ = ["SessionRegistry", "SessionState"]
 log = logging.getLogger("raccoon.service.sessions")
 
 _CLOSE_REASON = "raccoon.close.session_ended"
+#: Where the owner of a session tree registers its claim (``<root>.<sid>.ready``, ``.end``).
+TREES_ROOT = "raccoon.service.trees"
 
 
 class SessionState(enum.Enum):
@@ -47,6 +58,27 @@ class SessionState(enum.Enum):
     DETACHED = "detached"
     CLOSING = "closing"
     CLOSED = "closed"
+    #: Another service process owns the tree (``exclusive`` registries only).
+    FOREIGN = "foreign"
+
+
+class _Claim:
+    """The procedures the owner of a tree serves to the other service processes."""
+
+    __slots__ = ("registry", "sid", "uris")
+
+    def __init__(self, registry: SessionRegistry, sid: str) -> None:
+        self.registry = registry
+        self.sid = sid
+        self.uris = (f"{TREES_ROOT}.{sid}.ready", f"{TREES_ROOT}.{sid}.end")
+
+    async def ready(self, session: int) -> dict[str, Any]:
+        """The description, for another process a browser asked."""
+        return await self.registry.ready(session, forward=False)
+
+    async def end(self, reason: str) -> bool:
+        """End the session, for another process that got the logout."""
+        return await self.registry.end(self.sid, reason, forward=False)
 
 
 class _Tree:
@@ -55,6 +87,7 @@ class _Tree:
     __slots__ = (
         "builder",
         "built",
+        "claim",
         "closed",
         "error",
         "grace",
@@ -78,6 +111,7 @@ class _Tree:
         self.grace: asyncio.Task[None] | None = None
         self.error: BaseException | None = None
         self.resumed = 0
+        self.claim: _Claim | None = None
 
 
 class SessionRegistry:
@@ -99,8 +133,10 @@ class SessionRegistry:
         catalog: Catalog | None = None,
         on_end: Callable[[SessionIdentity, str], Awaitable[None]] | None = None,
         context_values: Mapping[str, Any] | None = None,
+        exclusive: bool = False,
     ) -> None:
         self.connection = connection
+        self.exclusive = exclusive
         self.controllers = controllers
         self.grace_period = grace_period
         self.catalog = catalog
@@ -181,6 +217,8 @@ class SessionRegistry:
         tree.wamp.discard(session_id)
         if not tree.wamp and tree.state is SessionState.ATTACHED:
             self._detach(tree)
+        elif not tree.wamp and tree.state is SessionState.FOREIGN:
+            self._forget(tree)
 
     async def reconcile(self, live: Mapping[int, Mapping[str, Any]]) -> None:
         """Bring the map in line with the sessions the router has now.
@@ -196,10 +234,13 @@ class SessionRegistry:
                 self.session_joined({**details, "session": session_id})
 
     # -- requests -----------------------------------------------------------------------
-    async def ready(self, session_id: int, timeout: float = 10.0) -> dict[str, Any]:
+    async def ready(
+        self, session_id: int, timeout: float = 10.0, *, forward: bool = True
+    ) -> dict[str, Any]:
         """The description of the session tree of the WAMP session *session_id*,
         once it is built (the browser asks right after joining, possibly
-        before the join event reached us)."""
+        before the join event reached us). A tree another process owns is
+        asked through its claim (unless not *forward*)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         tree = self._by_wamp.get(session_id)
@@ -228,6 +269,13 @@ class SessionRegistry:
                 f"the session tree {tree.identity.prefix} is still being built; try again",
                 uri="raccoon.error.no_session",
             ) from None
+        if tree.state is SessionState.FOREIGN:
+            if not forward:
+                raise RPCError(
+                    f"the session {tree.identity.prefix} is not this process's",
+                    uri="raccoon.error.no_session",
+                )
+            return await self._forward_ready(tree, session_id, deadline)
         if tree.error is not None or tree.node is None:
             # Intent errors explain themselves; anything else stays in the log.
             reason = (
@@ -252,10 +300,18 @@ class SessionRegistry:
         """:meth:`end` in a task (from inside the tree's own endpoints)."""
         self._spawn(self.end(sid, reason), f"end {sid}")
 
-    async def end(self, sid: str, reason: str) -> bool:
+    async def end(self, sid: str, reason: str, *, forward: bool = True) -> bool:
         """End the session of login *sid* now: unbind its tree and disconnect
-        its browser sessions. False when it has no tree."""
+        its browser sessions. False when it has no tree (here or, when
+        *exclusive* and *forward*, in the process that owns it)."""
         tree = next((t for t in self._trees.values() if t.identity.sid == sid), None)
+        if (tree is None or tree.state is SessionState.FOREIGN) and self.exclusive:
+            if not forward:
+                return False
+            try:
+                return bool(await self.connection.call(f"{TREES_ROOT}.{sid}.end", [reason]))
+            except RPCError:  # no owner: no tree anywhere
+                return False
         if tree is None:
             return False
         wamp_ids = list(tree.wamp)
@@ -297,6 +353,9 @@ class SessionRegistry:
         ident = tree.identity
         if previous is not None:
             await asyncio.shield(previous.closed)
+        if self.exclusive and not await self._claim(tree):
+            tree.built.set_result(None)
+            return
         try:
             node = SessionNode(self.controllers, ident, self)
             context = self.connection.new_context(
@@ -333,6 +392,61 @@ class SessionRegistry:
                 self._detach(tree)
         log.info("session %s built for %s", ident.prefix, ident.username)
 
+    async def _claim(self, tree: _Tree) -> bool:
+        """Claim *tree*'s session for this process; False (and ``FOREIGN``)
+        when another process holds it."""
+        claim = _Claim(self, tree.identity.sid)
+        owner = f"session claim of {tree.identity.prefix}"
+        ready_uri, end_uri = claim.uris
+        try:
+            await self.connection.register(Endpoint(ready_uri, claim.ready, owner))
+        except NodeError:
+            if tree.state is SessionState.BUILDING:
+                tree.state = SessionState.FOREIGN
+                if not tree.wamp:
+                    self._forget(tree)
+            log.debug("session %s belongs to another service process", tree.identity.prefix)
+            return False
+        await self.connection.register(Endpoint(end_uri, claim.end, owner))
+        tree.claim = claim
+        return True
+
+    async def _release(self, tree: _Tree) -> None:
+        claim, tree.claim = tree.claim, None
+        if claim is not None:
+            for uri in claim.uris:
+                with contextlib.suppress(Exception):
+                    await self.connection.unregister(uri)
+
+    async def _forward_ready(self, tree: _Tree, session_id: int, deadline: float) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        uri = f"{TREES_ROOT}.{tree.identity.sid}.ready"
+        try:
+            answer: dict[str, Any] = await self.connection.call(
+                uri, [session_id], timeout=max(0.5, deadline - loop.time())
+            )
+            return answer
+        except NoSuchEndpoint:
+            pass
+        # The owner has gone (it stopped or died): build the tree here.
+        if tree.state is SessionState.FOREIGN and self._trees.get(tree.identity.prefix) is tree:
+            log.info("session %s lost its owner; building it here", tree.identity.prefix)
+            tree.state = SessionState.BUILDING
+            tree.built = loop.create_future()
+            self._spawn(self._build(tree, None), f"adopt {tree.identity.prefix}")
+        return await self.ready(session_id, max(0.5, deadline - loop.time()), forward=False)
+
+    def _forget(self, tree: _Tree) -> None:
+        """Drop the record of a tree another process owns."""
+        tree.state = SessionState.CLOSED
+        if self._trees.get(tree.identity.prefix) is tree:
+            del self._trees[tree.identity.prefix]
+        for session_id in tree.wamp:
+            if self._by_wamp.get(session_id) is tree:
+                del self._by_wamp[session_id]
+        if not tree.closed.done():
+            tree.closed.set_result(None)
+
     def _detach(self, tree: _Tree) -> None:
         tree.state = SessionState.DETACHED
         self._cancel_grace(tree)
@@ -357,6 +471,9 @@ class SessionRegistry:
         if tree.state in (SessionState.CLOSING, SessionState.CLOSED):
             await asyncio.shield(tree.closed)
             return
+        if tree.state is SessionState.FOREIGN:
+            self._forget(tree)
+            return
         tree.state = SessionState.CLOSING
         self._cancel_grace(tree)
         # A failed tree stays mapped until its sessions leave, so that
@@ -373,6 +490,9 @@ class SessionRegistry:
                     await node.on_end.notify(reason)
                 await node.node_unbind()
         finally:
+            # After the unbind: another process may build the tree as soon as
+            # the claim is gone, and its registrations must not meet ours.
+            await self._release(tree)
             tree.state = SessionState.CLOSED
             if self._trees.get(tree.identity.prefix) is tree:
                 del self._trees[tree.identity.prefix]

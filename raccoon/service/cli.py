@@ -1,10 +1,15 @@
 """The ``raccoon`` command line.
 
-For now: ``raccoon demo`` starts a Crossbar router and a few nodes in two
-WAMP sessions that call each other and exchange signals, and ``raccoon
-router`` runs just the router, ``raccoon db upgrade`` migrates a database.
-Later issues add ``run``, ``new`` and ``user``. Every server a command starts
-is stopped by its pid when the command ends, on Ctrl-C (SIGINT) or SIGTERM too.
+``raccoon new NAME`` writes an application; ``raccoon run [APP]`` runs it
+with everything it needs (embedded PostgreSQL unless a database URL is set,
+migrations, Crossbar, the service); ``raccoon serve [APP]`` is the same
+service for production; ``raccoon db upgrade`` migrates a database;
+``raccoon user|tenant|role add`` manage accounts; ``raccoon router`` runs a
+bare router and ``raccoon router config`` writes the configuration of a
+router run apart (docs/deployment.md); ``raccoon demo`` shows nodes talking
+over a router; ``raccoon build`` builds client code. Every server a command
+starts is stopped by its pid when the command ends, on Ctrl-C (SIGINT) or
+SIGTERM too. Logs go to stderr, as readable lines or JSON (``--log-format``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -22,9 +28,15 @@ from pathlib import Path as FsPath
 
 from raccoon.build._command import add_build_parser, run_build
 from raccoon.node import Connection, Path, Signal, WAMPNode, call, handler
+from raccoon.service._application import load_application
 from raccoon.service._commands import add_commands as add_service_commands
+from raccoon.service._commands import configure_from
 from raccoon.service._commands import run_command as run_service_command
+from raccoon.service._errors import ApplicationNotFound
+from raccoon.service._logs import LOG_FORMATS
+from raccoon.service._topology import router_config
 from raccoon.service.router import Router, RouterSettings
+from raccoon.service.settings import Settings
 
 __all__ = ["main"]
 
@@ -136,11 +148,44 @@ def _router(port: int | None, realm: str, workdir: FsPath) -> int:
     return 0
 
 
+def _router_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.load(args.config)
+        config = router_config(
+            settings,
+            upstream=args.upstream,
+            backend_port=args.backend_port,
+            backend_host=args.backend_host,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    text = json.dumps(config, indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def _db_upgrade(
-    parser: argparse.ArgumentParser, dsn: str | None, migrations: FsPath | None, revision: str
+    parser: argparse.ArgumentParser,
+    dsn: str | None,
+    migrations: FsPath | None,
+    revision: str,
+    app: str | None = None,
 ) -> int:
     from raccoon.data import MigrationError, upgrade  # only this command needs Alembic
 
+    if app is not None:
+        try:
+            application = load_application(app)
+        except ApplicationNotFound as exc:
+            parser.error(str(exc))
+        if migrations is None:
+            migrations = application.path(application.migrations)
+        dsn = dsn or application.load_settings().database_url
     dsn = dsn or os.environ.get(DATABASE_URL_ENV)
     if not dsn:
         parser.error(
@@ -159,15 +204,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``raccoon`` console script."""
     parser = argparse.ArgumentParser(prog="raccoon", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="the log level (default: the log_level setting, info)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="readable lines or one JSON object per line (default: the log_format setting)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a router and a small demo of nodes")
     demo.add_argument("--seconds", type=float, help="stop after this long (default: Ctrl-C)")
     demo.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
     demo.add_argument("--workdir", type=FsPath, help="router directory (default: a temp dir)")
-    router = sub.add_parser("router", help="run the Crossbar router alone")
+    router = sub.add_parser(
+        "router", help="run the Crossbar router alone, or write a production router's config"
+    )
     router.add_argument("--port", type=int, help="port (default: a free one)")
     router.add_argument("--realm", default="raccoon")
     router.add_argument("--workdir", type=FsPath, help="router directory (default: a temp dir)")
+    router_sub = router.add_subparsers(dest="router_command")
+    config = router_sub.add_parser(
+        "config",
+        help="print the Crossbar config of a router run apart from the services",
+        description="The router of the service's settings (realm, public host and port, "
+        "origins, limits), with the public port's '/' proxied to UPSTREAM and a backend "
+        "transport for the services. Secrets stay in the router's environment: "
+        "RACCOON_SECRET and RACCOON_BACKEND_TICKET. See docs/deployment.md.",
+    )
+    config.add_argument("--config", type=FsPath, help="the settings file (TOML)")
+    config.add_argument(
+        "--upstream",
+        required=True,
+        help="the services' HTTP port as the router reaches it: http://service:8000",
+    )
+    config.add_argument("--backend-port", type=int, default=8081, help="default 8081")
+    config.add_argument(
+        "--backend-host", default="0.0.0.0", help="the backend transport's interface"
+    )
+    config.add_argument("--out", type=FsPath, help="write here (default: standard output)")
     db = sub.add_parser("db", help="manage the database").add_subparsers(
         dest="db_command", required=True
     )
@@ -179,20 +256,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--migrations", type=FsPath, help="the application's Alembic revision scripts"
     )
     db_upgrade.add_argument("--revision", default="heads", help="target revision (default: heads)")
-    add_build_parser(sub)
-    add_service_commands(sub)  # serve, user add, tenant add, role add
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    db_upgrade.add_argument(
+        "--app", help="the application (directory or module): its migrations and settings"
     )
+    add_build_parser(sub)
+    add_service_commands(sub)  # new, run, serve, user add, tenant add, role add
+    args = parser.parse_args(argv)
     service_status = run_service_command(parser, args)
     if service_status is not None:
         return service_status
+    configure_from(args)
     if args.command == "db":
-        return _db_upgrade(parser, args.dsn, args.migrations, args.revision)
+        return _db_upgrade(parser, args.dsn, args.migrations, args.revision, args.app)
     if args.command == "build":
         return run_build(args)
+    if args.command == "router" and args.router_command == "config":
+        return _router_config(parser, args)
     with tempfile.TemporaryDirectory(prefix="raccoon-") as tmp:
         workdir = args.workdir or FsPath(tmp) / "crossbar"
         if args.command == "demo":

@@ -38,6 +38,7 @@ _PATH_FRAGMENT = re.compile(r"[A-Za-z0-9_]+\Z")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(_[A-Za-z0-9]{1,8})*\Z")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,25 @@ class Settings:
     #: Serve ``/metrics`` through the public port too (default: only on the
     #: private HTTP port, for a scraper on the host).
     metrics_public: bool = False
+    #: The embedded PostgreSQL's data directory; unset: ``workdir/postgres``.
+    database_dir: str | None = None
+
+    # -- logs -------------------------------------------------------------------------
+    #: The level of Raccoon's own log: debug, info, warning, error.
+    log_level: str = "info"
+    #: ``text`` (one readable line per record, extras as ``key=value``) or
+    #: ``json`` (one JSON object per line).
+    log_format: str = "text"
+
+    # -- an external router (several service processes) --------------------------------
+    #: The backend transport of a router run by someone else
+    #: (``ws://crossbar:8081/ws``); unset: the service runs its own Crossbar.
+    router_url: str | None = None
+    #: The ticket the service's backend session joins that router with.
+    backend_ticket: str | None = field(default=None, repr=False)
+    #: The interface of the private HTTP port: ``0.0.0.0`` when the router
+    #: runs on another host (a container) and proxies to it.
+    http_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         _check(self)
@@ -167,15 +187,24 @@ class Settings:
         path: str | os.PathLike[str] | None = None,
         *,
         env: Mapping[str, str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
         **overrides: Any,
     ) -> Self:
-        """Settings from the TOML file *path* (optional), then the environment,
-        then *overrides* (keyword arguments, for code and tests).
+        """Settings from *defaults* (an application's), then the TOML file
+        *path* (optional), then the environment, then *overrides* (keyword
+        arguments, for code and tests).
 
         Raises :class:`ValueError` naming the file, key and problem.
         """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
+        for name, value in (defaults or {}).items():
+            if name not in _FIELDS:
+                raise ValueError(
+                    f"unknown default setting {name!r}; the settings are: "
+                    f"{', '.join(sorted(_FIELDS))}"
+                )
+            values[name] = _coerce(name, value, "default settings")
         if path is not None:
             values.update(_from_toml(Path(path)))
         values.update(_from_env(env))
@@ -318,6 +347,22 @@ def _check(s: Settings) -> None:
         )
     if s.router_loglevel not in ("none", "critical", "error", "warn", "info", "debug", "trace"):
         raise ValueError(f"settings: router_loglevel {s.router_loglevel!r} is not a log level")
+    if s.log_level.lower() not in _LOG_LEVELS:
+        raise ValueError(
+            f"settings: log_level {s.log_level!r} is not one of {', '.join(_LOG_LEVELS)}"
+        )
+    if s.log_format not in ("text", "json"):
+        raise ValueError(f"settings: log_format must be 'text' or 'json', got {s.log_format!r}")
+    if s.router_url is not None:
+        if not re.fullmatch(r"wss?://[^/\s]+/\S*", s.router_url):
+            raise ValueError(
+                f"settings: router_url must be ws://host:port/path, got {s.router_url!r}"
+            )
+        if not s.backend_ticket:
+            raise ValueError(
+                "settings: router_url needs backend_ticket (RACCOON_BACKEND_TICKET), the "
+                "ticket the router admits the service's backend with"
+            )
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -1,0 +1,293 @@
+"""The browser's session: login, the WAMP join, the session tree's views (JavaScript only).
+
+What happens (``docs/security.md``, ``docs/sessions.md``):
+
+1. the login form posts to ``/api/login`` and gets a join token, the
+   session id and the session's URI prefix;
+2. the :class:`~.connection.Connection` joins with WAMP ticket auth: the
+   first time with that token, on every reconnection with a fresh one from
+   ``/api/token`` (the cookie proves it is the same browser). It reopens
+   by itself with backoff after any ABORT; a refused refresh (logged out,
+   expired, revoked) or a logout ends it and shows the login form again;
+3. ``raccoon.public.session.ready()`` answers the session's description
+   once its tree is built; the client makes a :class:`~.view.View` for each
+   open context (the first is the desktop), binds it at the context's view
+   path, and follows ``<prefix>.on_open`` / ``on_close`` / ``on_end``.
+   After a reconnection within the grace period the tree is the same
+   (``resumed``) and so are the views; otherwise they are made again.
+
+The page (``/``) carries the configuration in ``#raccoon-config``;
+:func:`boot` reads it and starts everything::
+
+    boot({'Desktop': DesktopView, 'Companies': CompaniesView})
+
+``root.dataset.state`` says where the session is: ``login``,
+``connecting``, ``ready``, ``lost``.
+"""
+
+from __globals__ import JSON, Error, console, document, fetch, window
+
+from .compat import get, has, is_none, keys
+from .connection import Connection
+from .errors import NodeError
+from .view import View, element
+
+__all__ = ["READY", "ClientSession", "HttpError", "boot", "post_json", "read_config"]
+
+READY = "raccoon.public.session.ready"
+# Refresh answers that mean the login is over: show the form again.
+_ENDED = {401: True, 403: True, 404: True, 410: True}
+
+
+class HttpError(Error):
+    """An API answer with an error status: ``status``, ``code``, ``message``."""
+
+    def __init__(self, message, status, code):
+        super().__init__(message)
+        self.name = "HttpError"
+        self.status = status
+        self.code = code
+
+
+async def post_json(url, body):
+    """POST ``body`` as JSON to ``url``; the answer's JSON, or an :class:`HttpError`."""
+    response = await fetch(
+        url,
+        {
+            "method": "POST",
+            "headers": {"Content-Type": "application/json"},
+            "body": JSON.stringify(body),
+            "credentials": "same-origin",
+        },
+    )
+    answer = None
+    try:
+        answer = await response.json()
+    except Error:
+        answer = {"error": "malformed", "message": f"{url}: HTTP {response.status}"}
+    if not response.ok:
+        raise HttpError(
+            get(answer, "message", "refused"), response.status, get(answer, "error", "")
+        )
+    return answer
+
+
+class ClientSession:
+    """One login of this browser tab, its WAMP connection and its views."""
+
+    def __init__(self, config, views, root=None):
+        self.config = config
+        self.views = views
+        self.root = document.getElementById("raccoon") if is_none(root) else root
+        self.grant = None
+        self.connection = None
+        self.description = None
+        self.views_by_context = {}
+        self._first_token = None
+        self._unsubscribe_join = None
+        self.ready_at = None
+
+    # -- state shown to the page (and to the tests) ---------------------------------
+    def _set_state(self, state):
+        self.root.dataset.state = state
+
+    @property
+    def prefix(self):
+        return None if is_none(self.grant) else self.grant.prefix
+
+    # -- login -----------------------------------------------------------------------
+    def show_login(self, message=None):
+        """Replace everything with the login form."""
+        self.root.innerHTML = ""
+        error = element("p", {"id": "raccoon-login-error", "class": "raccoon-error"})
+        if not is_none(message):
+            error.textContent = message
+        username = element("input", {"id": "raccoon-username", "name": "username"})
+        password = element(
+            "input", {"id": "raccoon-password", "name": "password", "type": "password"}
+        )
+        button = element("button", {"id": "raccoon-login", "type": "submit"}, ["Login"])
+        form = element(
+            "form",
+            {"id": "raccoon-login-form", "class": "raccoon-login"},
+            [
+                element("label", None, ["Username ", username]),
+                element("label", None, ["Password ", password]),
+                button,
+                error,
+            ],
+        )
+
+        def submit(event):
+            event.preventDefault()
+            button.disabled = True
+
+            def failed(problem):
+                button.disabled = False
+                error.textContent = problem.message
+
+            self.login(username.value, password.value).then(None, failed)
+
+        form.addEventListener("submit", submit)
+        self.root.appendChild(form)
+        self._set_state("login")
+        username.focus()
+
+    async def login(self, username, password):
+        """Log in and start the session (``/api/login``, join, ready, views)."""
+        self.grant = await post_json(
+            self.config.login, {"username": username, "password": password}
+        )
+        self._first_token = self.grant.token
+        await self.start()
+
+    async def fresh_token(self):
+        """A new join token for this login (``/api/token``); a refusal ends the session."""
+        if not is_none(self._first_token):
+            token = self._first_token
+            self._first_token = None
+            return token
+        try:
+            answer = await post_json(self.config.token, {"session": self.grant.session})
+        except HttpError as error:
+            if has(_ENDED, error.status):
+                self.lost(f"the session has ended: {error.message}")
+            raise error
+        return answer.token
+
+    # -- the connection --------------------------------------------------------------
+    async def start(self):
+        """Join the realm and build the views of the session tree."""
+        self._set_state("connecting")
+        grant = self.grant
+        url = grant.url if not is_none(grant.url) else self.config.url
+        connection = Connection(
+            url,
+            grant.realm,
+            authid=grant.user.username,
+            ticket=lambda: self.fresh_token(),
+            name=f"browser-{grant.session}",
+        )
+        self.connection = connection
+        await connection.connect()
+        prefix = grant.prefix
+        await connection.subscribe(f"{prefix}.on_open", lambda d: self._opened(d))
+        await connection.subscribe(f"{prefix}.on_close", lambda cid: self._closed(cid))
+        await connection.subscribe(f"{prefix}.on_end", lambda reason: self._ended(reason))
+        await self.ready()
+
+        def rejoined(session_id):
+            def failed(error):
+                console.error("raccoon: the session did not resume", error)
+
+            self.ready().then(None, failed)
+
+        self._unsubscribe_join = connection.on_join(rejoined)
+
+    async def ready(self):
+        """Ask for the session's description and make the views it lacks."""
+        description = await self.connection.call(READY)
+        self.description = description
+        if not description.resumed:
+            # A fresh tree: views bound for the previous one are stale.
+            for cid in keys(self.views_by_context):
+                await self._close_view(cid)
+        if is_none(self.root.querySelector("#raccoon-main")):
+            self.root.innerHTML = ""
+            self.root.appendChild(element("nav", {"id": "raccoon-desktop"}))
+            self.root.appendChild(element("main", {"id": "raccoon-main"}))
+        for context in description.contexts:
+            await self._opened(context)
+        self._set_state("ready")
+        self.ready_at = window.performance.now()
+        return description
+
+    async def open(self, operation, content):
+        """Open a context by intent (``<prefix>.open``); returns its view."""
+        described = await self.connection.call(f"{self.prefix}.open", [operation, content])
+        return await self._opened(described)
+
+    async def close_context(self, context_id):
+        await self.connection.call(f"{self.prefix}.close", [context_id])
+
+    async def _opened(self, described):
+        if has(self.views_by_context, described.id):
+            return self.views_by_context[described.id]
+        kind = described.view_spec.type
+        ViewClass = get(self.views, kind, View)  # capitalized: JavaScripthon adds `new`
+        view = ViewClass(self, described)
+        self.views_by_context[described.id] = view
+        first = len(keys(self.views_by_context)) == 1
+        parent_id = "raccoon-desktop" if first else "raccoon-main"
+        holder = element(
+            "section",
+            {"class": "raccoon-view", "data-context": described.id, "data-view": kind},
+        )
+        document.getElementById(parent_id).appendChild(holder)
+        try:
+            await view.attach(self.connection, holder)
+        except Error as error:
+            holder.textContent = f"{kind}: {error.message}"
+            raise error
+        return view
+
+    async def _closed(self, context_id):
+        await self._close_view(context_id)
+
+    async def _close_view(self, context_id):
+        if not has(self.views_by_context, context_id):
+            return
+        view = self.views_by_context[context_id]
+        del self.views_by_context[context_id]
+        try:
+            await view.close()
+        except Error as error:
+            console.warn(f"raccoon: closing the view of {context_id} failed", error)
+
+    def _ended(self, reason):
+        self.lost("You have been logged out." if reason == "logout" else f"Session {reason}.")
+
+    # -- the end -----------------------------------------------------------------------
+    async def logout(self):
+        """End the login (``/api/logout``): the server tears the tree down."""
+        grant = self.grant
+        try:
+            await post_json(self.config.logout, {"session": grant.session})
+        finally:
+            self.lost("You have been logged out.")
+
+    def lost(self, message):
+        """Stop the connection, drop the views and show the login form."""
+        connection = self.connection
+        self.connection = None
+        if not is_none(self._unsubscribe_join):
+            self._unsubscribe_join()
+            self._unsubscribe_join = None
+        for cid in keys(self.views_by_context):
+            self._close_view(cid)
+        if not is_none(connection):
+            connection.close()
+        self.show_login(message)
+        self._set_state("lost")
+
+
+def read_config():
+    """The page's configuration (``#raccoon-config``)."""
+    holder = document.getElementById("raccoon-config")
+    if is_none(holder):
+        raise NodeError("the page has no #raccoon-config: is it served by raccoon?")
+    return JSON.parse(holder.textContent)
+
+
+def boot(views):
+    """Start the client on this page with ``views`` (view_spec type → View class)."""
+
+    def start():
+        session = ClientSession(read_config(), views)
+        window.raccoon_session = session
+        session.show_login()
+
+    if document.readyState == "loading":
+        document.addEventListener("DOMContentLoaded", start)
+    else:
+        start()

@@ -1,0 +1,212 @@
+"""``raccoon run [APP]`` and ``raccoon serve [APP]``: run an application until Ctrl-C.
+
+``run`` is for development: the state (embedded PostgreSQL, router
+directory) lives in ``APP/.raccoon/`` and survives restarts, the
+application's seed runs on a database without users, and what was started
+is printed (with pids, also written to ``.raccoon/run.json``). ``serve`` is
+the same service for production: nothing is seeded and the settings alone
+say where things are. Both stop everything they started, by pid, on SIGINT
+or SIGTERM, and exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import signal
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from raccoon.data import DataError
+from raccoon.node import NodeError
+
+from ._accounts import Accounts
+from ._application import Application, SeedContext
+from ._errors import ServiceError
+from ._service import Service
+from .settings import Settings
+
+__all__ = ["RUN_FILE", "STATE_DIR", "dev_settings", "run_application"]
+
+log = logging.getLogger("raccoon.run")
+
+#: The application's development state directory (``raccoon run``).
+STATE_DIR = ".raccoon"
+#: In the state directory while ``raccoon run`` runs: its pids and URL.
+RUN_FILE = "run.json"
+
+_START_FAILURES = (ServiceError, DataError, NodeError, OSError, TimeoutError)
+
+
+def dev_settings(app: Application, settings: Settings) -> Settings:
+    """*settings* with ``raccoon run``'s defaults: state in ``APP/.raccoon``.
+
+    An explicit ``workdir`` or ``database_dir`` is kept. When we are root the
+    embedded PostgreSQL runs as another account, which may not be able to
+    enter the application's directory (under ``/root``, say): its data then
+    goes to ``/var/tmp/raccoon/<app>-<hash>/`` instead, and a warning says so.
+    """
+    changes: dict[str, Any] = {}
+    workdir = Path(settings.workdir) if settings.workdir else (app.root or Path.cwd()) / STATE_DIR
+    changes["workdir"] = str(workdir)
+    if settings.database_url is None and settings.database_dir is None:
+        datadir = workdir / "postgres"
+        if os.geteuid() == 0 and not _others_can_enter(workdir):
+            digest = hashlib.sha1(str(workdir.resolve()).encode()).hexdigest()[:10]
+            datadir = Path("/var/tmp/raccoon") / f"{app.name}-{digest}" / "postgres"
+            log.warning(
+                "PostgreSQL cannot run as root and its account cannot enter %s: "
+                "its data goes to %s",
+                workdir,
+                datadir,
+            )
+        changes["database_dir"] = str(datadir)
+    return settings.replace(**changes)
+
+
+def _others_can_enter(path: Path) -> bool:
+    """Whether every existing directory down to *path* is traversable by anyone."""
+    for directory in (path, *path.parents):
+        try:
+            mode = directory.stat().st_mode
+        except FileNotFoundError:
+            continue  # created later, 0755 under the usual umask
+        if not mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+async def run_application(
+    app: Application,
+    settings: Settings,
+    *,
+    development: bool = True,
+    seed: bool | None = None,
+    password: str | None = None,
+    out: Callable[[str], None] | None = None,
+) -> int:
+    """Run *app* with *settings* until SIGINT or SIGTERM; the exit status.
+
+    With *development* (``raccoon run``) what was started is reported, and
+    ``workdir/run.json`` holds the pids while it runs. With *seed* (default:
+    *development*) the application's seed runs on a database without users,
+    with *password* for the users it creates (else a random one).
+    """
+    seed = development if seed is None else seed
+    say = out or _print
+    service = app.service(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    run_file = Path(settings.workdir) / RUN_FILE if development and settings.workdir else None
+    try:
+        if development:
+            say(f"starting {app.name} ({app.root or Path.cwd()})")
+        if not await _start(service, stop):
+            say("interrupted while starting; everything started was stopped")
+            return 130
+        logins: list[tuple[str, str]] = []
+        if seed and app.seed is not None:
+            logins = await _seed(app, service, password)
+        if development:
+            _report(service, logins, say)
+        else:
+            say(f"raccoon serving at {service.url} (realm {service.settings.realm!r})")
+        if run_file is not None:
+            _write_run_file(run_file, service)
+        say("Ctrl-C to stop.")
+        await stop.wait()
+        say("stopping ...")
+        return 0
+    except _START_FAILURES as exc:
+        log.error("%s could not run: %s", app.name, exc, exc_info=_debugging())
+        print(f"raccoon: {app.name} could not run: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        try:
+            await service.stop()
+        finally:
+            if run_file is not None:
+                run_file.unlink(missing_ok=True)
+        say("stopped")
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _debugging() -> bool:
+    return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+async def _start(service: Service, stop: asyncio.Event) -> bool:
+    """Start *service* unless *stop* is set first; False when interrupted."""
+    starting = asyncio.ensure_future(service.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        starting.result()  # raises a failed start
+        return True
+    starting.cancel()  # Service.start stops what it began
+    with contextlib.suppress(asyncio.CancelledError, *_START_FAILURES):
+        await starting
+    return False
+
+
+async def _seed(app: Application, service: Service, password: str | None) -> list[tuple[str, str]]:
+    """Run the seed on a database without users; the logins it announced."""
+    fresh = await service.db.fetchval("SELECT NOT EXISTS (SELECT 1 FROM raccoon_users)")
+    if not fresh or app.seed is None:
+        return []
+    accounts: Accounts = service.accounts
+    context = SeedContext(service.db, accounts, service.settings)
+    if password is not None:
+        context.password = password
+    log.info("seeding the database of %s", app.name)
+    await app.seed(context)
+    return context.logins
+
+
+def _report(service: Service, logins: list[tuple[str, str]], say: Callable[[str], None]) -> None:
+    postgres = service.postgres
+    if postgres is not None:
+        say(
+            f"  database  embedded PostgreSQL, pid {postgres.pid}, data in {postgres.datadir} "
+            f"({postgres.dsn})"
+        )
+    else:
+        say("  database  database_url")
+    if service.settings.router_url is None:
+        router = service.router
+        say(f"  router    Crossbar, pid {router.pid}, log {router.log_path}")
+    else:
+        say(f"  router    {service.settings.router_url} (run by someone else)")
+    for username, password in logins:
+        say(f"  login     {username} / {password}  (created now; shown only this once)")
+    say(f"  open      {service.url}")
+
+
+def _write_run_file(path: Path, service: Service) -> None:
+    postgres = service.postgres
+    router = service._router
+    data = {
+        "pid": os.getpid(),
+        "url": service.url,
+        "router_pid": router.pid if router is not None else None,
+        "postgres_pid": postgres.pid if postgres is not None else None,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data) + "\n", encoding="utf-8")

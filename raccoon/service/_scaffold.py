@@ -1,0 +1,311 @@
+"""``raccoon new NAME``: write an application that runs.
+
+The skeleton is a package ``NAME/`` with two tables (projects and their
+tasks) behind two sources, a migration creating them, a desktop controller
+with one action (open the projects), a master-detail controller (projects
+and the tasks of the current one, live cursors), a seed that creates a
+tenant, a role, a user and a few rows, a ``raccoon.toml`` and a README.
+``raccoon run NAME`` runs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import keyword
+import re
+from pathlib import Path
+
+__all__ = ["create_application"]
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
+
+
+def create_application(directory: str | Path, name: str | None = None) -> list[Path]:
+    """Write a new application into *directory* (created; it must not hold anything yet).
+
+    *name* defaults to the directory's name; it must be a lowercase Python
+    identifier (it is the package's name, and prefixes the tables and
+    sources). Returns the files written. Raises :class:`ValueError` for a bad
+    name or a directory that is not empty.
+    """
+    target = Path(directory)
+    name = name or target.name
+    if not _NAME.match(name) or keyword.iskeyword(name):
+        raise ValueError(
+            f"{name!r} cannot name an application: use a lowercase Python identifier "
+            "(letters, digits, '_'; starting with a letter), e.g. 'orders'"
+        )
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ValueError(f"{target} exists and is not an empty directory; pick another name")
+    if importlib.util.find_spec(name) is not None and not target.exists():
+        raise ValueError(
+            f"{name!r} is the name of an installed module; the application's package would "
+            "shadow it (or be shadowed). Pick another name"
+        )
+    files = {path: text.replace("{{name}}", name) for path, text in _FILES.items()}
+    files[f"migrations/{name}_0001_projects.py"] = files.pop("migrations/0001.py")
+    written = []
+    for relative, text in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+_INIT = '''"""The {{name}} application: projects and their tasks.
+
+`raccoon run` in this directory (or `raccoon run {{name}}` next to it) starts
+it with an embedded PostgreSQL; see README.md.
+"""
+
+from pathlib import Path
+
+from raccoon.service import Application
+
+from .controllers import Desktop, Projects
+from .data import projects, tasks
+from .seed import seed
+
+HERE = Path(__file__).parent
+
+application = Application(
+    "{{name}}",
+    controllers=[Desktop, Projects],
+    sources=[projects, tasks],
+    migrations=HERE / "migrations",
+    seed=seed,
+    settings={"title": "{{name}}"},
+)
+'''
+
+_DATA = '''"""The tables (SQLAlchemy Core) and the sources clients see them through."""
+
+import sqlalchemy as sa
+
+from raccoon.data import Permissions, Source
+
+metadata = sa.MetaData()
+
+projects_table = sa.Table(
+    "{{name}}_projects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+)
+
+tasks_table = sa.Table(
+    "{{name}}_tasks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("{{name}}_projects.id"), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# Everyone of the tenant sees; members change. Rows are scoped to the
+# session's tenant by the "tenant" column.
+_PERMISSIONS = Permissions({"view": ["everyone"], "*": ["role:member"]})
+
+projects = Source("{{name}}.projects", projects_table, permissions=_PERMISSIONS)
+tasks = Source("{{name}}.tasks", tasks_table, permissions=_PERMISSIONS)
+'''
+
+_CONTROLLERS = '''"""Controllers: the desktop every session opens, and projects with their tasks."""
+
+from raccoon.context import OPERATIONS, Action, Content, Controller
+from raccoon.context import translatable as _
+from raccoon.data import Cursor, DetailCursor
+from raccoon.node import Node, call
+from raccoon.service import Logout
+
+
+class OpenProjects(Action):
+    """Opens the projects (a new context beside the desktop)."""
+
+    ID = "open_projects"
+    CATEGORIES = ("main",)
+    LABEL = _("Projects")
+    HINT = _("Projects and their tasks.")
+    ICON = "folder"
+
+    @call
+    async def run(self) -> dict:
+        context = await self.start_context(OPERATIONS.VIEW, Content("{{name}}.projects"))
+        return context.describe()
+
+
+class Desktop(Controller):
+    """What a user sees after logging in: VIEW of their own user record."""
+
+    OPERATION = OPERATIONS.VIEW
+    CONTENT = {(Content.source == "auth.users") & (Content.len == 1)}
+    VIEW = {"type": "Desktop", "title": "{{name}}"}
+    ACTIONS = [OpenProjects, Logout]
+
+
+class Projects(Controller):
+    """Master-detail: the projects, and the tasks of the current project."""
+
+    OPERATION = OPERATIONS.VIEW
+    CONTENT = {Content.source == "{{name}}.projects"}
+    CURSORS = {"projects": "{{name}}.projects", "tasks": "{{name}}.tasks"}
+    VIEW = {"type": "MasterDetail", "master": "projects", "detail": "tasks"}
+
+    async def make_cursor(self, name: str, source_name: str, content: Content) -> Node | None:
+        # The session's node context holds the service's database, change
+        # feed and sources, and who the session is (principal).
+        ctx = self.node_context
+        source = ctx.sources[source_name]
+        if name == "tasks":
+            return DetailCursor(
+                source, ctx.db, ctx.feed, ctx.principal,
+                master=f"{self.node_path}.projects", link="project_id", sort=["title"],
+            )
+        return Cursor(source, ctx.db, ctx.feed, ctx.principal, sort=["name"])
+'''
+
+_SEED = '''"""The first run's data: a tenant, a role, a user, a few projects and tasks."""
+
+from raccoon.data import Principal, create
+from raccoon.service import SeedContext
+
+from .data import projects, tasks
+
+SAMPLE = {
+    "Garden": ["Plant tomatoes", "Fix the fence"],
+    "House": ["Paint the kitchen", "Clean the gutters", "Replace the doorbell"],
+}
+
+
+async def seed(ctx: SeedContext) -> None:
+    """`raccoon run` calls this when the database has no user yet."""
+    accounts = ctx.accounts
+    await accounts.create_tenant("{{name}}", "{{name}}")
+    await accounts.create_role("member", "may change projects and tasks")
+    await accounts.create_user(
+        "{{name}}", ctx.password, tenant="{{name}}", roles=["member"], display_name="Demo user"
+    )
+    ctx.announce("{{name}}")
+    principal = Principal("{{name}}", "{{name}}", roles=frozenset({"member"}))
+    for name, titles in SAMPLE.items():
+        project = await create(ctx.db, projects, principal, {"name": name})
+        for title in titles:
+            await create(ctx.db, tasks, principal, {"project_id": project["id"], "title": title})
+'''
+
+_MIGRATION = '''"""{{name}}: projects and tasks, tracked by the change log.
+
+Revision ID: {{name}}_0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from raccoon.data import track_table, untrack_table
+
+revision = "{{name}}_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def _common() -> list:
+    return [
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("tenant", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "{{name}}_projects",
+        *_common(),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("description", sa.Text, nullable=False, server_default=""),
+    )
+    op.create_table(
+        "{{name}}_tasks",
+        *_common(),
+        sa.Column(
+            "project_id", sa.Integer, sa.ForeignKey("{{name}}_projects.id"), nullable=False
+        ),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    op.create_index("{{name}}_tasks_project", "{{name}}_tasks", ["project_id"])
+    for table in ("{{name}}_projects", "{{name}}_tasks"):
+        op.execute(track_table(table, primary_key=["id"], tenant_column="tenant"))
+
+
+def downgrade() -> None:
+    for table in ("{{name}}_tasks", "{{name}}_projects"):
+        op.execute(untrack_table(table))
+        op.drop_table(table)
+'''
+
+_SETTINGS = """# Settings of {{name}}. Every setting is documented in Raccoon's docs/settings.md;
+# an environment variable RACCOON_<NAME> overrides the value here
+# (RACCOON_PORT=9000 raccoon run).
+
+title = "{{name}}"
+port = 8080
+grace_period = 30
+
+# Unset: an embedded PostgreSQL keeps its data in .raccoon/postgres.
+# database_url = "postgresql://user@localhost/{{name}}"
+
+# Keep the secret out of this file: RACCOON_SECRET=... (unset: a random one
+# per run, so logins do not survive a restart; fine for development).
+
+log_level = "info"
+log_format = "text"
+"""
+
+_README = """# {{name}}
+
+A [Raccoon](https://github.com/) application: projects and their tasks.
+
+```sh
+raccoon run            # in this directory; or `raccoon run {{name}}` next to it
+```
+
+The first run creates an embedded PostgreSQL in `.raccoon/`, applies the
+migrations, creates the user `{{name}}` (the password is printed; choose it
+with `raccoon run --password ...`) and some projects, then starts Crossbar and
+the service and prints the URL. Ctrl-C stops everything. The data stays in
+`.raccoon/` for the next run; delete that directory to start over.
+
+| file | what |
+|---|---|
+| `__init__.py` | the `Application`: controllers, sources, migrations, seed, default settings |
+| `data.py` | the tables and the sources clients see them through |
+| `controllers.py` | the desktop (one action: open the projects), projects/tasks master-detail |
+| `seed.py` | the first run's tenant, role, user and rows |
+| `migrations/` | Alembic revisions, applied after Raccoon's own at every start |
+| `raccoon.toml` | settings; `RACCOON_<NAME>` environment variables override them |
+
+More users: `raccoon user add NAME --tenant {{name}} --role member --config raccoon.toml`
+(with `database_url` set, or `--dsn`).
+"""
+
+_GITIGNORE = """.raccoon/
+__pycache__/
+"""
+
+_FILES = {
+    "__init__.py": _INIT,
+    "data.py": _DATA,
+    "controllers.py": _CONTROLLERS,
+    "seed.py": _SEED,
+    "migrations/0001.py": _MIGRATION,
+    "raccoon.toml": _SETTINGS,
+    "README.md": _README,
+    ".gitignore": _GITIGNORE,
+}
