@@ -27,7 +27,8 @@ Measured, in the same run:
   warm baseline (``--warmup`` sessions open) to N more open, divided by N;
   target ≤ 100 KiB;
 - session start latency p50/p99: join, ready, open, and the sum (with
-  ``--concurrency`` sessions starting at a time);
+  ``--concurrency`` sessions starting at a time, so mostly queueing), and
+  of ``--sequential`` sessions started one at a time afterwards;
 - the router's memory per session: the RSS growth of Crossbar's router
   worker (from /proc) over the same N sessions;
 - joins per second with the token (function) authenticator against
@@ -38,7 +39,7 @@ Measured, in the same run:
 
     .venv/bin/python bench/sessions.py [--sessions 1000] [--concurrency 20] [--joins 300]
 
-With the defaults it takes about two minutes on the 2-core machine (most of
+With the defaults it takes about 85 s on the 2-core machine (most of
 it opening the sessions); ``--sessions 200`` takes well under one.
 ``RACCOON_BENCH_DSN`` uses a PostgreSQL server instead of an embedded one.
 """
@@ -384,6 +385,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             router_after = sum(_rss_kib(pid) for pid in workers)
             statistics = service.sessions.statistics()
             n_ok = len(opened["latencies"])
+            # The latency of one session starting alone (nothing queued).
+            alone = await client.ask(
+                {
+                    "do": "open",
+                    "tokens": [token() for _ in range(args.sequential)],
+                    "concurrency": 1,
+                }
+            )
             rounds = []
             per_round = max(1, args.joins // args.join_rounds)
             static = {"url": router.backend_url, "ticket": static_ticket, "authid": "static-bench"}
@@ -448,6 +457,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "open_master_detail": _stats(open_s),
             "total": _stats(total_s),
         },
+        "start_latency_one_at_a_time": {
+            "sessions": len(alone["latencies"]),
+            "total": _stats([sum(x) for x in alone["latencies"]]),
+            "ready": _stats([x[1] for x in alone["latencies"]]),
+            "open_master_detail": _stats([x[2] for x in alone["latencies"]]),
+        },
         "joins_per_s": {
             "token_function_authenticator": round(token_rate, 1),
             "static_ticket": round(static_rate, 1),
@@ -465,6 +480,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=1000, help="sessions to open (N)")
     parser.add_argument("--warmup", type=int, default=20, help="sessions open before measuring")
     parser.add_argument("--concurrency", type=int, default=20, help="sessions starting at once")
+    parser.add_argument(
+        "--sequential", type=int, default=20, help="sessions started one at a time afterwards"
+    )
     parser.add_argument("--joins", type=int, default=300, help="joins per kind for the rates")
     parser.add_argument("--join-rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--join-concurrency", type=int, default=10)
@@ -487,7 +505,8 @@ if __name__ == "__main__":
             f"{outcome['opened']} sessions: service {outcome['service_kib_per_session']} KiB "
             f"per session (target <= 100), router {outcome['router_kib_per_session']} KiB; "
             f"start p50 {outcome['start_latency']['total']['p50_ms']} ms, "
-            f"p99 {outcome['start_latency']['total']['p99_ms']} ms; joins/s token "
+            f"p99 {outcome['start_latency']['total']['p99_ms']} ms (alone: p50 "
+            f"{outcome['start_latency_one_at_a_time']['total']['p50_ms']} ms); joins/s token "
             f"{outcome['joins_per_s']['token_function_authenticator']} vs static "
             f"{outcome['joins_per_s']['static_ticket']}",
             flush=True,

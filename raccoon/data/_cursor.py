@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from raccoon.node import RPCError, WAMPNode, call
+from raccoon.reactive import FrozenDict, freeze
 
 from ._changes import Change
 from ._database import Database
@@ -42,6 +44,18 @@ log = logging.getLogger("raccoon.data.cursor")
 
 #: The most rows one window or one bulk read may hold.
 MAX_WINDOW = 10_000
+
+
+# A source's description, frozen once: every cursor over the source holds
+# it in its state, and a frozen copy each would cost kilobytes per cursor.
+_DESCRIPTIONS: weakref.WeakKeyDictionary[Source, FrozenDict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _description(source: Source) -> FrozenDict[str, Any]:
+    description = _DESCRIPTIONS.get(source)
+    if description is None:
+        description = _DESCRIPTIONS[source] = freeze(source.describe())
+    return description
 
 
 def row_key(pk: Any) -> str:
@@ -123,7 +137,7 @@ class Cursor(WAMPNode):
         data = self.node_data
         data.update(
             source=self.source.name,
-            fields=self.source.describe(),
+            fields=_description(self.source),
             filters=self._filter_spec,
             sort=self._sort.to_spec(),
             offset=self._offset,

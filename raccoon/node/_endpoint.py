@@ -121,13 +121,19 @@ def _shape_of(func: Callable[..., Any]) -> _Shape:
 class Endpoint:
     """A bound method exposed at ``uri``, called with checked arguments."""
 
-    __slots__ = ("_shape", "func", "owner", "uri")
+    __slots__ = ("_invoke", "_shape", "func", "owner", "uri")
 
-    def __init__(self, uri: str, func: Callable[..., Any], owner: str) -> None:
+    def __init__(
+        self, uri: str, func: Callable[..., Any], owner: str, invoke: str | None = None
+    ) -> None:
         self.uri = uri
         self.func = func
         self.owner = owner
         self._shape = _shape_of(func)
+        if invoke is not None and invoke not in INVOKE_POLICIES:
+            raise ValueError(f"invoke={invoke!r} is not one of {', '.join(INVOKE_POLICIES)}")
+        # The method's own @call(invoke=...) wins over a default given here.
+        self._invoke = self._shape.invoke if self._shape.invoke != "single" else invoke
 
     @property
     def wants_details(self) -> bool:
@@ -137,7 +143,7 @@ class Endpoint:
     @property
     def invoke_policy(self) -> str:
         """``single``, or the policy of a shared registration (``@call(invoke=...)``)."""
-        return self._shape.invoke
+        return self._invoke or "single"
 
     def _arguments(self, args: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         shape = self._shape

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from raccoon.reactive import Computation, autorun
 
@@ -68,7 +68,15 @@ class WAMPNode(Node):
     Its context must carry a :class:`~raccoon.node.Connection` as ``wamp``
     (``connection.new_context()``). On bind it registers its endpoints and
     subscribes its remote handlers; on unbind it takes them away again.
+
+    ``NODE_INVOKE`` is the invocation policy of the node's registrations
+    (its ``@call`` endpoints without one of their own, and its state):
+    ``'single'``, or ``'roundrobin'`` and the like for a node that several
+    processes bind at the same path, each serving a share of the calls.
     """
+
+    #: The invocation policy of the node's registrations (see INVOKE_POLICIES).
+    NODE_INVOKE: ClassVar[str] = "single"
 
     _node_registered: list[str]
     _node_subscriptions: list[Subscription]
@@ -111,14 +119,16 @@ class WAMPNode(Node):
         path = self.node_path
         assert path is not None
         owner = f"{type(self).__qualname__} at {path}"
+        shared = type(self).NODE_INVOKE
+        invoke = None if shared == "single" else shared
         endpoints = [
-            Endpoint(str(path if name == "." else path + name), getattr(self, attr), owner)
+            Endpoint(str(path if name == "." else path + name), getattr(self, attr), owner, invoke)
             for attr, name in class_endpoints(type(self))
         ]
         publisher = StatePublisher(self.node_data, lambda: list(self._node_children))
         publisher.attach(conn, path)
         object.__setattr__(self, "_node_publisher", publisher)
-        endpoints.append(Endpoint(str(path + STATE), publisher.snapshot, owner))
+        endpoints.append(Endpoint(str(path + STATE), publisher.snapshot, owner, invoke))
         try:
             for endpoint in endpoints:
                 await conn.register(endpoint)

@@ -33,7 +33,9 @@ class AuthorizerNode(WAMPNode):
         self.metrics = metrics
 
     # Shared: every service process behind one router serves it (it is stateless).
-    @call(invoke="roundrobin")
+    NODE_INVOKE = "roundrobin"
+
+    @call
     async def authorize(
         self, session: Any, uri: Any, action: Any, options: Any = None
     ) -> dict[str, Any]:
@@ -55,7 +57,9 @@ class PublicSessionNode(WAMPNode):
         self.browser_role = browser_role
 
     # Shared: a process that does not own the caller's tree asks the owner.
-    @call(invoke="roundrobin")
+    NODE_INVOKE = "roundrobin"
+
+    @call
     async def ready(self, details: Any = None) -> dict[str, Any]:
         """The caller's session, once its tree is built: prefix, user, tenant,
         roles, language, open contexts (the desktop first), and ``resumed``:

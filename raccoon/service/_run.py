@@ -201,7 +201,7 @@ def _report(service: Service, logins: list[tuple[str, str]], say: Callable[[str]
 
 def _write_run_file(path: Path, service: Service) -> None:
     postgres = service.postgres
-    router = service._router
+    router = service.router if service.settings.router_url is None else None
     data = {
         "pid": os.getpid(),
         "url": service.url,

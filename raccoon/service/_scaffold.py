@@ -291,8 +291,8 @@ the service and prints the URL. Ctrl-C stops everything. The data stays in
 | `migrations/` | Alembic revisions, applied after Raccoon's own at every start |
 | `raccoon.toml` | settings; `RACCOON_<NAME>` environment variables override them |
 
-More users: `raccoon user add NAME --tenant {{name}} --role member --config raccoon.toml`
-(with `database_url` set, or `--dsn`).
+More users: `raccoon user add NAME --tenant {{name}} --role member --dsn URL`, with
+the database URL `raccoon run` prints (while it runs), or `database_url` set.
 """
 
 _GITIGNORE = """.raccoon/

@@ -245,6 +245,12 @@ class Service:
         await self._start_http()
         if settings.router_url is not None:
             backend_url, backend_ticket = settings.router_url, settings.backend_ticket
+            if not backend_ticket:
+                raise ServiceError(
+                    f"router_url is set ({backend_url}) but backend_ticket is not: set "
+                    "RACCOON_BACKEND_TICKET to the ticket that router admits the "
+                    "services' backend sessions with (see docs/deployment.md)"
+                )
             log.info("joining the router at %s", backend_url)
         else:
             backend_ticket = secrets.token_urlsafe(32)

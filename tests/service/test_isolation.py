@@ -105,6 +105,11 @@ async def test_b_cannot_touch_a_session(
     # docs/security.md) and refuses wamp.* as an invalid URI before asking
     # the authorizer: refusals all the same.
     exists, reserved = "wamp.error.procedure_already_exists", "wamp.error.invalid_uri"
+    # The service's own procedures are shared registrations (round robin over
+    # the service processes): a different policy is refused as a conflict, the
+    # same policy by the authorizer.
+    conflict = "wamp.error.procedure_exists_with_different_invocation_policy"
+    shared = RegisterOptions(invoke="roundrobin")
     for uri, options, expected in [
         (f"{a}.ctx1.view.hello", None, exists),
         (f"{a}.ctx1.view.hello", RegisterOptions(force_reregister=True), NOT_AUTHORIZED),
@@ -117,10 +122,12 @@ async def test_b_cannot_touch_a_session(
         (browser2.prefix, RegisterOptions(match="prefix"), NOT_AUTHORIZED),
         ("", RegisterOptions(match="prefix"), NOT_AUTHORIZED),
         (f"{root}..list", RegisterOptions(match="wildcard"), NOT_AUTHORIZED),
-        ("raccoon.service.authorize", None, exists),
+        ("raccoon.service.authorize", None, conflict),
+        ("raccoon.service.authorize", shared, NOT_AUTHORIZED),
         ("raccoon.service.authorize", RegisterOptions(force_reregister=True), NOT_AUTHORIZED),
         ("raccoon.service.evil", None, NOT_AUTHORIZED),
-        ("raccoon.public.session.ready", None, exists),
+        ("raccoon.public.session.ready", None, conflict),
+        ("raccoon.public.session.ready", shared, NOT_AUTHORIZED),
         ("raccoon.public.evil", None, NOT_AUTHORIZED),
         ("wamp.session.list", None, reserved),
     ]:
@@ -161,7 +168,7 @@ async def test_b_cannot_touch_a_session(
         if error.error != expected:
             wrong.append((action, uri, error.error))
     assert wrong == [], wrong
-    assert len(attempts) == 50
+    assert len(attempts) == 52
 
     # -- A is unaffected -----------------------------------------------------------------
     assert view.calls == 0 and a_events == []
