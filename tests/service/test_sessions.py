@@ -127,7 +127,11 @@ async def test_after_the_grace_period_the_tree_is_gone(service: Service, browser
     assert described["resumed"] is False and [c["id"] for c in described["contexts"]] == ["ctx1"]
 
 
-@pytest.mark.timeout(300)
+#: The issue asks for 1,000 connect/disconnect cycles (about 80 ms each here).
+CYCLES = 1000
+
+
+@pytest.mark.timeout(600)
 async def test_connect_disconnect_cycles_leave_nothing_behind(
     service: Service, browser: Browser
 ) -> None:
@@ -140,7 +144,7 @@ async def test_connect_disconnect_cycles_leave_nothing_behind(
     started = time.perf_counter()
     try:
         peak = 0
-        for _ in range(200):
+        for _ in range(CYCLES):
             session = await browser.raw()
             described = await session.session.call("raccoon.public.session.ready")
             assert described["prefix"] == browser.prefix
@@ -154,7 +158,9 @@ async def test_connect_disconnect_cycles_leave_nothing_behind(
     assert (stats["sessions"], stats["nodes"], stats["wamp_sessions"]) == (0, 0, 0)
     assert await registrations(service) == baseline
     assert peak <= 2
-    print(f"\n200 build/teardown cycles: {elapsed:.1f} s, {elapsed / 200 * 1000:.0f} ms each")
+    print(
+        f"\n{CYCLES} build/teardown cycles: {elapsed:.1f} s, {elapsed / CYCLES * 1000:.0f} ms each"
+    )
 
     # And 50 quick reconnections within the grace period reuse one tree.
     for _ in range(50):
