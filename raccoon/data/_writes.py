@@ -228,13 +228,7 @@ async def update(
             .values({**typed, version_column.key: version_column + 1})
             .returning(*_returning(table))
         )
-        try:
-            updated = await tx.fetchrow(statement)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            mapped = _integrity(exc, source, deleting=False)
-            if mapped is None:
-                raise
-            raise mapped from exc
+        updated = await _guarded_write(tx, statement, source, deleting=False)
         if updated is None:
             await _diagnose(tx, source, principal, key, version, "edit", attempted)
         return await _result(tx, source, updated)
@@ -279,16 +273,24 @@ async def delete(
             )
             .returning(*_returning(table))
         )
-        try:
-            deleted = await tx.fetchrow(statement)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            mapped = _integrity(exc, source, deleting=True)
-            if mapped is None:
-                raise
-            raise mapped from exc
+        deleted = await _guarded_write(tx, statement, source, deleting=True)
         if deleted is None:
             await _diagnose(tx, source, principal, key, version, "delete", None)
         return before if before is not None else source.row(deleted)
+
+
+async def _guarded_write(
+    tx: Transaction, statement: Any, source: Source, *, deleting: bool
+) -> asyncpg.Record | None:
+    """Run an UPDATE/DELETE ... RETURNING, turning constraint violations into
+    the field errors the source maps them to."""
+    try:
+        return await tx.fetchrow(statement)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        mapped = _integrity(exc, source, deleting=deleting)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 async def _diagnose(
