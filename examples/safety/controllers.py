@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from raccoon.context import OPERATIONS, Action, Content, Controller
@@ -14,34 +13,6 @@ from raccoon.service import Logout
 from .sources import SOURCES
 
 COMPANIES_CONTENT = "safety.companies"
-
-
-class Feeds:
-    """One change feed per database, shared by every cursor of the process.
-
-    (The service does not hand one to sessions yet; :meth:`close` stops them.)
-    """
-
-    def __init__(self) -> None:
-        self._feeds: dict[str, ChangeFeed] = {}
-        self._lock = asyncio.Lock()
-
-    async def feed(self, db: Database) -> ChangeFeed:
-        async with self._lock:
-            feed = self._feeds.get(db.dsn)
-            if feed is None:
-                feed = ChangeFeed(db.dsn)
-                await feed.start()
-                self._feeds[db.dsn] = feed
-            return feed
-
-    async def close(self) -> None:
-        feeds, self._feeds = list(self._feeds.values()), {}
-        for feed in feeds:
-            await feed.stop()
-
-
-FEEDS = Feeds()
 
 
 class OpenCompanies(Action):
@@ -87,7 +58,7 @@ class Companies(Controller):
         assert ctx is not None and self.node_path is not None
         db: Database = ctx.get("db")
         principal = ctx.get("principal")
-        feed = await FEEDS.feed(db)
+        feed: ChangeFeed = ctx.get("feed")  # the service's, shared by every cursor
         source = SOURCES[source_name]
         base = str(self.node_path)
         if name == "companies":

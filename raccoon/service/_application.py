@@ -105,7 +105,11 @@ class Application:
     - *catalog*: translations (:class:`raccoon.context.Catalog`);
     - *migrations*: the directory of the application's Alembic revisions,
       applied after the framework's;
-    - *bundle*: the built client bundle (the ``bundle_path`` default);
+    - *client*: the application's browser package (a directory with an
+      ``__init__.py``, in Python): ``raccoon run`` and ``raccoon dev`` build
+      it with the framework's client into a bundle when it changed;
+    - *bundle*: an already built client bundle (the ``bundle_path`` default),
+      instead of *client*;
     - *seed*: ``async def seed(ctx: SeedContext)``, run by ``raccoon run``
       when the database has no user yet (a fresh development database);
     - *settings*: defaults under the settings file and the environment.
@@ -119,6 +123,7 @@ class Application:
     sources: SourceCatalog | Iterable[Source] | None = None
     catalog: Catalog | None = None
     migrations: str | os.PathLike[str] | None = None
+    client: str | os.PathLike[str] | None = None
     bundle: str | os.PathLike[str] | None = None
     seed: Seed | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)

@@ -24,16 +24,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from raccoon.build import BuildError
 from raccoon.data import DataError
 from raccoon.node import NodeError
 
 from ._accounts import Accounts
 from ._application import Application, SeedContext
+from ._client import build_client
 from ._errors import ServiceError
 from ._service import Service
 from .settings import Settings
 
-__all__ = ["RUN_FILE", "STATE_DIR", "dev_settings", "run_application"]
+__all__ = ["RUN_FILE", "STATE_DIR", "dev_settings", "prepare_client", "run_application"]
 
 log = logging.getLogger("raccoon.run")
 
@@ -71,6 +73,34 @@ def dev_settings(app: Application, settings: Settings) -> Settings:
     return settings.replace(**changes)
 
 
+def prepare_client(
+    app: Application,
+    settings: Settings,
+    *,
+    development: bool = True,
+    say: Callable[[str], None] | None = None,
+) -> Settings:
+    """*settings* with ``bundle_path`` set to *app*'s client bundle, built if it changed.
+
+    Nothing is built when the application has no ``client`` or the settings
+    name a bundle already (a production image builds it once, ahead). The
+    bundle goes below ``workdir`` (else ``APP/.raccoon``); ``raccoon run``
+    builds in development mode (readable, quick), ``serve`` in production mode.
+    """
+    package = app.path(app.client)
+    if package is None or settings.bundle_path is not None:
+        return settings
+    workdir = Path(settings.workdir) if settings.workdir else (app.root or Path.cwd()) / STATE_DIR
+    mode = "development" if development else "production"
+    made = build_client(package, workdir, mode=mode)  # BuildError, CheckFailed say what
+    if made.built and say is not None:
+        say(
+            f"  client    built {made.bundle.name} in {made.seconds:.1f} s "
+            f"({made.size / 1024:.0f} KiB, {made.gzip_size / 1024:.0f} KiB gzipped)"
+        )
+    return settings.replace(bundle_path=str(made.bundle))
+
+
 def _others_can_enter(path: Path) -> bool:
     """Whether every existing directory down to *path* is traversable by anyone."""
     for directory in (path, *path.parents):
@@ -101,6 +131,11 @@ async def run_application(
     """
     seed = development if seed is None else seed
     say = out or _print
+    try:
+        settings = prepare_client(app, settings, development=development, say=say)
+    except BuildError as exc:
+        print(f"raccoon: the client of {app.name} does not build:\n{exc}", file=sys.stderr)
+        return 1
     service = app.service(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -13,6 +13,7 @@ the repository root), one per test.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 import sys
@@ -24,11 +25,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
-from raccoon.build import bundle, transpile
-from raccoon.build._transpile import default_client_source
-from raccoon.context import Registry
-from raccoon.data import create_database, drop_database, upgrade
-from raccoon.service import Service, Settings
+from raccoon.data import create_database, drop_database
+from raccoon.service import Service
+from raccoon.service._client import build_client
 from raccoon.testing.browser import launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,9 +77,7 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
 
 sys.path.insert(0, str(ROOT / "examples"))
 
-from safety import CLIENT, MIGRATIONS  # noqa: E402
-from safety.controllers import CONTROLLERS, FEEDS  # noqa: E402
-from safety.i18n import CATALOG  # noqa: E402
+from safety import application  # noqa: E402
 from safety.seed import seed_accounts, seed_register  # noqa: E402
 
 #: The password of every seeded user.
@@ -91,33 +88,34 @@ FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_paral
 
 @pytest.fixture(scope="session")
 def safety_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example's client bundle (development mode), built once per test session."""
-    out = tmp_path_factory.mktemp("safety-build")
-    result = transpile([default_client_source(), CLIENT / "safety"], out, tests=False)
-    return bundle(result.out, "safety", mode="development").path
+    """The example's client bundle (development mode), built once per test session
+    the way ``raccoon run`` builds it."""
+    app = dataclasses.replace(application, root=ROOT / "examples" / "safety")
+    package = app.path(app.client)
+    assert package is not None
+    return build_client(package, tmp_path_factory.mktemp("safety-build")).bundle
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def safety_service(
     database: str, safety_bundle: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Service]:
-    """The example application on a real service, router and (seeded) database."""
+    """The example application (``examples/safety``'s ``application``) on a real service,
+    router and seeded database, as ``raccoon run`` starts it."""
     name = f"raccoon_e2e_{os.getpid()}_{secrets.token_hex(3)}"
     dsn = await create_database(database, name)
     try:
-        await upgrade(dsn, app_migrations=MIGRATIONS)
-        settings = Settings(
+        settings = application.load_settings(
+            env={},
             secret=secrets.token_urlsafe(48),
             port=0,
             database_url=dsn,
-            migrate=False,
             grace_period=5.0,
             workdir=str(tmp_path_factory.mktemp("e2e-service")),
             bundle_path=str(safety_bundle),
-            title="Workplace safety",
-            **FAST_HASHING,  # type: ignore[arg-type]
+            **FAST_HASHING,
         )
-        service = Service(settings, controllers=Registry(CONTROLLERS), catalog=CATALOG)
+        service = application.service(settings)
         await service.start()
         try:
             await seed_accounts(service.accounts, PASSWORD)
@@ -125,6 +123,5 @@ async def safety_service(
             yield service
         finally:
             await service.stop()
-            await FEEDS.close()
     finally:
         await drop_database(database, name)

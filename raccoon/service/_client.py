@@ -1,0 +1,116 @@
+"""An application's client bundle, built when ``raccoon run`` starts (and by ``raccoon dev``).
+
+An :class:`~raccoon.service.Application` with ``client="client/orders"``
+names its browser package (Python, transpiled with JavaScripthon). Before
+the service starts, :func:`build_client` checks and transpiles it together
+with the framework's own client package, and bundles it with webpack into
+``WORKDIR/client/dist/<package>.bundle.js``, which the service then serves as
+``/static/bundle.js``.
+
+The build takes seconds (webpack), so it is skipped when nothing changed:
+the fingerprint of every source file (path, size, modification time) is
+kept next to the bundle and compared first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from raccoon.build import bundle, default_client_source, transpile
+
+__all__ = ["CLIENT_DIR", "ClientBuild", "build_client", "client_sources", "fingerprint"]
+
+log = logging.getLogger("raccoon.build")
+
+#: Below the service's workdir: the transpiled tree and the bundle.
+CLIENT_DIR = "client"
+_FINGERPRINT = "fingerprint"
+_SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".css")
+
+
+@dataclass(frozen=True)
+class ClientBuild:
+    """What :func:`build_client` made (or found up to date)."""
+
+    bundle: Path
+    built: bool
+    seconds: float = 0.0
+    size: int = 0
+    gzip_size: int = 0
+
+
+def client_sources(package: Path) -> list[Path]:
+    """The client package directories a build of *package* reads (framework's first)."""
+    framework = default_client_source()
+    package = package.resolve()
+    return [framework] if package == framework else [framework, package]
+
+
+def _files(sources: Iterable[Path]) -> Iterator[Path]:
+    for source in sources:
+        for path in sorted(source.rglob("*")):
+            if path.suffix in _SOURCE_SUFFIXES and "__pycache__" not in path.parts:
+                yield path
+
+
+def fingerprint(sources: Iterable[Path], mode: str) -> str:
+    """A digest of every source file's path, size and modification time, and *mode*."""
+    digest = hashlib.sha256(mode.encode())
+    for path in _files(sources):
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def build_client(
+    package: Path, workdir: Path, *, mode: str = "development", force: bool = False
+) -> ClientBuild:
+    """Check, transpile and bundle the client *package* into *workdir* (unless up to date).
+
+    Raises :class:`raccoon.build.CheckFailed` (with file:line of each
+    problem) or :class:`raccoon.build.BuildError`; the previous bundle is
+    then left as it was.
+    """
+    package = package.resolve()
+    if not (package / "__init__.py").is_file():
+        from raccoon.build import BuildError
+
+        raise BuildError(
+            f"the client package {package} has no __init__.py: it is the browser's entry point"
+        )
+    sources = client_sources(package)
+    out = workdir / CLIENT_DIR
+    bundle_path = out / "dist" / f"{package.name}.bundle.js"
+    stamp = out / _FINGERPRINT
+    current = fingerprint(sources, mode)
+    if not force and bundle_path.is_file() and _read(stamp) == current:
+        return ClientBuild(bundle_path, built=False)
+    log.info("building the client %s (%s)", package.name, mode)
+    result = transpile(sources, out, tests=False)
+    made = bundle(result.out, package.name, mode=mode)
+    stamp.write_text(current, encoding="utf-8")
+    log.info(
+        "built %s in %.1f s: %.1f KiB (%.1f KiB gzipped)",
+        made.path,
+        result.seconds + made.seconds,
+        made.size / 1024,
+        made.gzip_size / 1024,
+    )
+    return ClientBuild(
+        made.path,
+        built=True,
+        seconds=result.seconds + made.seconds,
+        size=made.size,
+        gzip_size=made.gzip_size,
+    )
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
