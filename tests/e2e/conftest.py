@@ -98,10 +98,16 @@ def safety_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def safety_service(
-    database: str, safety_bundle: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    database: str,
+    safety_bundle: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Service]:
     """The example application (``examples/safety``'s ``application``) on a real service,
-    router and seeded database, as ``raccoon run`` starts it."""
+    router and seeded database, as ``raccoon run`` starts it.
+
+    A test module may set ``GRACE_PERIOD`` (seconds a session tree outlives its
+    connection; default 5)."""
     name = f"raccoon_e2e_{os.getpid()}_{secrets.token_hex(3)}"
     dsn = await create_database(database, name)
     try:
@@ -110,7 +116,7 @@ async def safety_service(
             secret=secrets.token_urlsafe(48),
             port=0,
             database_url=dsn,
-            grace_period=5.0,
+            grace_period=getattr(request.module, "GRACE_PERIOD", 5.0),
             workdir=str(tmp_path_factory.mktemp("e2e-service")),
             bundle_path=str(safety_bundle),
             **FAST_HASHING,
