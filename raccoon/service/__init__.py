@@ -37,7 +37,7 @@ from raccoon.service._errors import (
 from raccoon.service._logins import Logins, LoginSession
 from raccoon.service._logs import LogFormatter, configure_logging
 from raccoon.service._metrics import Metrics
-from raccoon.service._ratelimit import RateLimiter
+from raccoon.service._ratelimit import RateLimiter, SharedRateLimiter
 from raccoon.service._scaffold import create_application
 from raccoon.service._schema import accounts_metadata
 from raccoon.service._service import BACKEND_AUTHID, BROWSER_ROLE, Service, ServiceState
@@ -99,6 +99,7 @@ __all__ = [
     "SessionRegistry",
     "SessionState",
     "Settings",
+    "SharedRateLimiter",
     "TicketPrincipal",
     "TokenCodec",
     "TokenError",

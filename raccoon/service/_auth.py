@@ -17,7 +17,7 @@ from raccoon.service._accounts import Accounts
 from raccoon.service._errors import AccountError, InvalidCredentials, LoginThrottled
 from raccoon.service._logins import Logins, LoginSession
 from raccoon.service._metrics import Metrics
-from raccoon.service._ratelimit import RateLimiter
+from raccoon.service._ratelimit import SharedRateLimiter
 from raccoon.service.settings import Settings
 
 __all__ = ["Auth", "Grant", "normalize_language", "parse_accept_language"]
@@ -97,9 +97,12 @@ class Auth:
         self.logins = logins
         self.codec = codec
         self.metrics = metrics
-        self.user_limiter = RateLimiter(settings.login_max_failures, settings.login_window)
-        self.client_limiter = RateLimiter(
-            settings.login_max_failures_per_client, settings.login_window
+        # In the database: every replica of the service counts the same failures.
+        self.user_limiter = SharedRateLimiter(
+            accounts.db, settings.login_max_failures, settings.login_window
+        )
+        self.client_limiter = SharedRateLimiter(
+            accounts.db, settings.login_max_failures_per_client, settings.login_window
         )
 
     def prefix(self, sid: str) -> str:
@@ -143,7 +146,8 @@ class Auth:
         keys = [f"user:{username.lower()}"]
         client_keys = [f"client:{client}"] if client else []
         wait = max(
-            self.user_limiter.retry_after(keys), self.client_limiter.retry_after(client_keys)
+            await self.user_limiter.retry_after(keys),
+            await self.client_limiter.retry_after(client_keys),
         )
         if wait > 0:
             self.metrics.logins.labels("throttled").inc()
@@ -151,15 +155,13 @@ class Auth:
                 f"too many failed logins; try again in {wait:.0f} s", retry_after=wait
             )
         # Counted before the (slow) check, so parallel guesses count too.
-        self.user_limiter.hit(keys)
-        self.client_limiter.hit(client_keys)
+        attempt = await self.user_limiter.hit(keys) + await self.client_limiter.hit(client_keys)
         try:
             user = await self.accounts.verify_password(username, password)
         except (InvalidCredentials, AccountError):
             self.metrics.logins.labels("failed").inc()
             raise InvalidCredentials("wrong username or password") from None
-        self.user_limiter.forgive(keys)
-        self.client_limiter.forgive(client_keys)
+        await self.user_limiter.forgive(attempt)  # both limiters' rows: they share a table
         chosen = user.language or language or self.settings.default_language
         session = await self.logins.open(user, browser_key, chosen, client)
         self.metrics.logins.labels("ok").inc()

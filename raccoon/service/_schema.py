@@ -1,8 +1,9 @@
-"""The service's tables: tenants, users, roles and login sessions (SQLAlchemy Core).
+"""The service's tables: tenants, users, roles, login sessions and attempts (SQLAlchemy Core).
 
-The framework migration ``raccoon_0002_accounts`` creates them; like the
-data layer's ``_schema.py``, the migration spells its DDL out, and a test
-checks that the two agree.
+The framework migrations ``raccoon_0002_accounts`` and
+``raccoon_0003_login_attempts`` create them; like the data layer's
+``_schema.py``, the migrations spell their DDL out, and a test checks that
+the two agree.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "accounts_metadata",
+    "login_attempts",
     "login_sessions",
     "roles",
     "tenants",
@@ -115,4 +117,19 @@ login_sessions = sa.Table(
     sa.Column("expires_at", sa.TIMESTAMP(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.TIMESTAMP(timezone=True), nullable=True),
     sa.Index("raccoon_login_sessions_user_idx", "user_id"),
+)
+
+#: Failed-login counting shared by the service processes (``raccoon_0003``).
+login_attempts = sa.Table(
+    "raccoon_login_attempts",
+    accounts_metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column(
+        "attempted_at",
+        sa.TIMESTAMP(timezone=True),
+        nullable=False,
+        server_default=sa.text("clock_timestamp()"),
+    ),
+    sa.Index("raccoon_login_attempts_key_idx", "key", "attempted_at"),
 )

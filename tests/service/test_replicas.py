@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from service_support import FAST_HASHING, PASSWORD, Browser
@@ -134,6 +135,29 @@ async def test_one_tree_per_session_and_ready_through_either(pair: Pair) -> None
         await until(lambda: other.sessions.state_of(browser.prefix) is None)
     finally:
         await browser.close()
+
+
+async def test_failed_logins_count_across_the_replicas(pair: Pair) -> None:
+    """Guesses spread over both processes hit one limit: the count is in the database."""
+    a, b = pair.services
+    limit = a.settings.login_max_failures
+    await a.accounts.create_user("eve", PASSWORD)
+
+    async def login(service: Service, password: str) -> int:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                service.http_url + "/api/login", json={"username": "eve", "password": password}
+            ) as response,
+        ):
+            return response.status
+
+    for attempt in range(limit):
+        assert await login((a, b)[attempt % 2], "guess") == 401
+    # Either process now refuses, without checking the (right) password.
+    assert await login(b, PASSWORD) == 429
+    assert await login(a, PASSWORD) == 429
+    assert await login(a, "guess") == 429
 
 
 async def test_a_session_whose_owner_stopped_is_built_again(pair: Pair) -> None:
