@@ -62,6 +62,7 @@ from ._logins import Logins
 from ._metrics import Metrics
 from ._session import SessionIdentity
 from ._sessions import SessionRegistry
+from ._supervise import ServerWatch
 from ._topology import (
     BACKEND_AUTHID,
     BACKEND_TICKET_ENV,
@@ -128,6 +129,8 @@ class Service:
         self._postgres: EmbeddedPostgres | None = None
         self._feed: ChangeFeed | None = None
         self._router: Router | None = None
+        #: Restarts the service's own router if its process dies (not with ``router_url``).
+        self.router_watch: ServerWatch | None = None
         self._backend: Connection | None = None
         self._auth: Auth | None = None
         self._sessions: SessionRegistry | None = None
@@ -259,6 +262,9 @@ class Service:
             )
             self._cleanup.append(router.stop)
             await router.start()
+            watch = self.router_watch = ServerWatch(router)
+            watch.start()
+            self._cleanup.append(watch.stop)  # before the router stops (last in, first out)
             assert router.backend_url is not None
             backend_url = router.backend_url
             log.info("router started", extra={"pid": router.pid, "url": router.url})

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from typing import Any
 
+import psutil
 import pytest
 from service_support import PASSWORD, Browser
 
@@ -216,3 +219,31 @@ async def test_the_tree_survives_a_router_restart(service: Service, browser: Bro
     assert described["resumed"] is True and service.sessions.node(prefix) is node
     assert await conn.call(f"{opened['controller']}.items_") == ["kept"]
     assert service.sessions.state_of(prefix) is SessionState.ATTACHED
+
+
+@pytest.mark.timeout(120)
+async def test_a_router_that_dies_is_started_again_and_the_tree_resumes(
+    service: Service, browser: Browser
+) -> None:
+    """Crossbar killed from outside (its whole process group, SIGKILL): the
+    service notices, starts it again on the same port, and everyone resumes."""
+    await browser.login("ann", PASSWORD)
+    conn = await browser.connection()
+    prefix = browser.prefix
+    await conn.call("raccoon.public.session.ready")
+    opened = await conn.call(f"{prefix}.open", ["view", {"source": "test.notes"}])
+    await conn.call(f"{opened['controller']}.add", ["kept"])
+    node = service.sessions.node(prefix)
+    watch = service.router_watch
+    assert watch is not None
+    restarts, dead_pid, before = watch.restarts, service.router.pid, conn.session_id
+    assert dead_pid is not None
+    os.killpg(dead_pid, signal.SIGKILL)
+    await until(lambda: watch.restarts == restarts + 1, within=60)
+    assert service.router.running and service.router.pid != dead_pid
+    assert not psutil.pid_exists(dead_pid) or psutil.Process(dead_pid).status() == "zombie"
+    await until(lambda: service.backend.is_connected, within=60)
+    await until(lambda: conn.is_connected and conn.session_id != before, within=60)
+    described = await conn.call("raccoon.public.session.ready", timeout=20)
+    assert described["resumed"] is True and service.sessions.node(prefix) is node
+    assert await conn.call(f"{opened['controller']}.items_") == ["kept"]
