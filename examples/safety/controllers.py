@@ -1,4 +1,5 @@
-"""The register's controllers: the desktop, and companies with master-detail cursors."""
+"""The register's controllers: the desktop, companies with master-detail cursors,
+and the register of every assessment."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from raccoon.node import Node, call
 from raccoon.service import Logout
 
 from .sources import SOURCES
+from .ui import ASSESSMENTS_VIEW, COMPANIES_VIEW, DESKTOP_VIEW
 
 COMPANIES_CONTENT = "safety.companies"
+ASSESSMENTS_CONTENT = "safety.assessments"
 
 
 class OpenCompanies(Action):
@@ -31,13 +34,29 @@ class OpenCompanies(Action):
         return context.describe()
 
 
+class OpenAssessments(Action):
+    """Open the register of all the tenant's risk assessments."""
+
+    ID = "assessments"
+    CATEGORIES = ("registers",)
+    LABEL = _("Assessments")
+    HINT = _("Every risk assessment of your organisation, in one register.")
+    ICON = "list"
+
+    @call
+    async def run(self) -> dict[str, Any]:
+        """Open the assessments register; returns its description."""
+        context = await self.start_context(OPERATIONS.VIEW, Content(ASSESSMENTS_CONTENT))
+        return context.describe()
+
+
 class SafetyDesktop(Controller):
     """The desktop: what the user can open, and logout."""
 
     OPERATION = OPERATIONS.VIEW
     CONTENT = {(Content.source == "auth.users") & (Content.len == 1)}
-    VIEW = {"type": "Desktop", "title": "Workplace safety"}
-    ACTIONS = [OpenCompanies, Logout]
+    VIEW = DESKTOP_VIEW
+    ACTIONS = [OpenCompanies, OpenAssessments, Logout]
 
 
 class Companies(Controller):
@@ -50,7 +69,7 @@ class Companies(Controller):
         "workplaces": "safety.workplaces",
         "assessments": "safety.assessments",
     }
-    VIEW = {"type": "Companies"}
+    VIEW = COMPANIES_VIEW
 
     async def make_cursor(self, name: str, source_name: str, content: Content) -> Node | None:
         """Companies sorted by name; each detail follows its master's current record."""
@@ -86,4 +105,27 @@ class Companies(Controller):
         )
 
 
-CONTROLLERS = [SafetyDesktop, Companies]
+class Assessments(Controller):
+    """Every risk assessment of the tenant (100,000 for acme): a grid to scroll,
+    sort and filter; only the visible window travels."""
+
+    OPERATION = OPERATIONS.VIEW
+    CONTENT = {Content.source == ASSESSMENTS_CONTENT}
+    CURSORS = {"assessments": "safety.assessments"}
+    VIEW = ASSESSMENTS_VIEW
+
+    async def make_cursor(self, name: str, source_name: str, content: Content) -> Node | None:
+        """All of the tenant's assessments (the source scopes them), by due date."""
+        ctx = self.node_context
+        assert ctx is not None
+        return Cursor(
+            SOURCES[source_name],
+            ctx.get("db"),
+            ctx.get("feed"),
+            ctx.get("principal"),
+            sort=["due_date"],
+            limit=40,
+        )
+
+
+CONTROLLERS = [SafetyDesktop, Companies, Assessments]

@@ -20,7 +20,10 @@ USERS = (
     ("carl", "acme", [OFFICER]),
     ("vera", "acme", ["viewer"]),
     ("bob", "globex", [OFFICER]),
+    ("lucia", "acme", [OFFICER]),
 )
+#: Users with a language of their own (the others get the browser's).
+LANGUAGES = {"lucia": "it"}
 
 _HAZARDS = (
     "'{Slippery floor,Working at height,Noise,Manual handling,Chemical exposure,"
@@ -37,7 +40,9 @@ async def seed_accounts(accounts: Accounts, password: str) -> None:
     for role in (OFFICER, "viewer"):
         await accounts.create_role(role)
     for username, tenant, roles in USERS:
-        await accounts.create_user(username, password, tenant=tenant, roles=roles)
+        await accounts.create_user(
+            username, password, tenant=tenant, roles=roles, language=LANGUAGES.get(username)
+        )
 
 
 async def seed_register(db: Database, *, scale: float = 1.0) -> int:

@@ -50,9 +50,26 @@ class CursorProxy:
 
     # -- the state (tracked) -------------------------------------------------------
     @property
+    def description(self):
+        """The source's description: ``{name, pk, version, readonly, fields}``
+        (the server's ``fields`` state key)."""
+        return self._get("fields", {})
+
+    @property
     def fields(self):
-        """The source's fields: ``[{name, type, ...}]``."""
-        return self._get("fields", [])
+        """The source's fields: ``[{name, type: {kind, ...}, nullable, readonly,
+        required}]``."""
+        return get(self.description, "fields", [])
+
+    @property
+    def pk_name(self):
+        """The name of the primary key field (``'id'``)."""
+        return get(self.description, "pk", "id")
+
+    @property
+    def version_name(self):
+        """The name of the version field (``'version'``), or None."""
+        return get(self.description, "version", None)
 
     @property
     def ids(self):
@@ -136,6 +153,11 @@ class CursorProxy:
     async def set_dirty(self, dirty):
         return await self.proxy.set_dirty(dirty)
 
+    async def read_rows(self, offset, limit):
+        """Rows ``offset`` to ``offset + limit`` with the cursor's filters and sort,
+        read now and not kept live (the window does not move)."""
+        return await self.proxy.rows(offset, limit)
+
     async def get_record(self, pk):
         """The record ``pk`` (read now, not kept live)."""
         return await self.proxy.get(pk)
@@ -150,6 +172,11 @@ class CursorProxy:
 
     async def delete(self, pk, version):
         return await self.proxy.delete(pk, version)
+
+    async def history(self, pk):
+        """Who changed the record ``pk``, when and how (newest first):
+        ``[{at, who, op, changes: [{field, old, new}]}]``."""
+        return await self.proxy.history(pk)
 
     def toString(self):
         return f"<CursorProxy {self.proxy.node_path}>"

@@ -187,15 +187,13 @@ class ClientSession:
     async def ready(self):
         """Ask for the session's description and make the views it lacks."""
         description = await self.connection.call(READY)
+        previous = self.description
         self.description = description
-        if not description.resumed:
+        if not description.resumed and not is_none(previous):
             # A fresh tree: views bound for the previous one are stale.
             for cid in keys(self.views_by_context):
                 await self._close_view(cid)
-        if is_none(self.root.querySelector("#raccoon-main")):
-            self.root.innerHTML = ""
-            self.root.appendChild(element("nav", {"id": "raccoon-desktop"}))
-            self.root.appendChild(element("main", {"id": "raccoon-main"}))
+        self._ensure_layout()
         for context in description.contexts:
             await self._opened(context)
         self._set_state("ready")
@@ -210,9 +208,18 @@ class ClientSession:
     async def close_context(self, context_id):
         await self.connection.call(f"{self.prefix}.close", [context_id])
 
+    def _ensure_layout(self):
+        """The desktop's and the other views' holders (replacing the login form)."""
+        if is_none(self.root.querySelector("#raccoon-main")):
+            self.root.innerHTML = ""
+            self.root.appendChild(element("nav", {"id": "raccoon-desktop"}))
+            self.root.appendChild(element("main", {"id": "raccoon-main"}))
+
     async def _opened(self, described):
         if has(self.views_by_context, described.id):
             return self.views_by_context[described.id]
+        # `<prefix>.on_open` may announce the desktop before ready() answers.
+        self._ensure_layout()
         kind = described.view_spec.type
         ViewClass = get(self.views, kind, View)  # capitalized: JavaScripthon adds `new`
         view = ViewClass(self, described)
@@ -260,6 +267,7 @@ class ClientSession:
         """Stop the connection, drop the views and show the login form."""
         connection = self.connection
         self.connection = None
+        self.description = None
         if not is_none(self._unsubscribe_join):
             self._unsubscribe_join()
             self._unsubscribe_join = None

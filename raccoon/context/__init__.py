@@ -53,7 +53,7 @@ from ._errors import (
 )
 from ._operation import OPERATIONS, Operation
 from ._registry import Candidate, Registry
-from ._translation import DEFAULT_LANGUAGE, Catalog, Translatable, translatable
+from ._translation import DEFAULT_LANGUAGE, Catalog, Translatable, translatable, translate_json
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -80,4 +80,5 @@ __all__ = [
     "Term",
     "Translatable",
     "translatable",
+    "translate_json",
 ]

@@ -14,6 +14,7 @@ from ._content import Content
 from ._declarations import ControllerSpec
 from ._errors import ContextError, ContextStateError
 from ._operation import Operation
+from ._translation import translate_json
 
 if TYPE_CHECKING:
     from ._controller import Controller
@@ -201,7 +202,7 @@ class ContextNode(WAMPNode):
             "content": controller.content.to_wire(),
             "controller": str(controller.node_path),
             "view": str(self._view_path),
-            "view_spec": dict(cls.VIEW),
+            "view_spec": translate_json(cls.VIEW, language, catalog),
             "actions": actions,
             "cursors": {
                 name: str(child.node_path)

@@ -123,9 +123,27 @@ def _view(name: str, declared: object) -> Mapping[str, Any]:
             f"got {type(declared).__name__}"
         )
     try:
-        return _json_copy(declared, "VIEW")
+        return _view_copy(declared, "VIEW")
     except InvalidIntent as exc:
         raise RegistrationError(f"{name}: {exc}") from None
+
+
+def _view_copy(value: Any, field: str) -> Any:
+    """Like ``_json_copy``, but translatable labels (``_('Save')``) may appear
+    anywhere: contexts translate them for each user when they describe
+    themselves."""
+    if isinstance(value, Translatable):
+        return value
+    if isinstance(value, Mapping):
+        copied: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return _json_copy(value, field)  # says what is wrong with the key
+            copied[key] = _view_copy(item, f"{field}.{key}")
+        return copied
+    if isinstance(value, list | tuple):
+        return [_view_copy(item, f"{field}[{i}]") for i, item in enumerate(value)]
+    return _json_copy(value, field)
 
 
 def _priority(name: str, declared: object) -> int:

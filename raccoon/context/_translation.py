@@ -16,8 +16,9 @@ users in their own language; so it is stored as a :class:`Translatable`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["DEFAULT_LANGUAGE", "Catalog", "Translatable", "translatable"]
+__all__ = ["DEFAULT_LANGUAGE", "Catalog", "Translatable", "translatable", "translate_json"]
 
 DEFAULT_LANGUAGE = "en"
 """The language message ids are written in; it needs no catalog."""
@@ -117,3 +118,16 @@ class Catalog:
             if table is not None and msgid in table:
                 return table[msgid]
         return msgid
+
+
+def translate_json(value: Any, language: str | None, catalog: Catalog | None) -> Any:
+    """A copy of the JSON ``value`` (a view spec) with every :class:`Translatable`
+    in it translated to ``language`` through ``catalog`` (the message id
+    without one), so a client gets its labels in the user's language."""
+    if isinstance(value, Translatable):
+        return value.translate(language, catalog)
+    if isinstance(value, Mapping):
+        return {key: translate_json(item, language, catalog) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [translate_json(item, language, catalog) for item in value]
+    return value

@@ -52,3 +52,40 @@ def test_action_describe():
     catalog = Catalog({"it": {"Logout": "Esci", "Leave this session.": "Lascia la sessione."}})
     described = Logout.describe("it", catalog)
     assert described["label"] == "Esci" and described["hint"] == "Lascia la sessione."
+
+
+def test_translate_json_translates_labels_anywhere_in_a_view_spec():
+    from raccoon.context import translate_json
+
+    catalog = Catalog({"it": {"Save": "Salva", "Hazard": "Pericolo"}})
+    spec = {
+        "type": "Form",
+        "texts": {"save": _("Save"), "cancel": _("Cancel")},
+        "columns": [{"field": "hazard", "title": _("Hazard")}, {"field": "x", "n": 3}],
+    }
+    it = translate_json(spec, "it", catalog)
+    assert it == {
+        "type": "Form",
+        "texts": {"save": "Salva", "cancel": "Cancel"},
+        "columns": [{"field": "hazard", "title": "Pericolo"}, {"field": "x", "n": 3}],
+    }
+    assert translate_json(spec, "en", catalog)["texts"]["save"] == "Save"
+    assert translate_json(spec, "it", None)["columns"][0]["title"] == "Hazard"
+    assert isinstance(spec["texts"]["save"], Translatable)  # the declaration is untouched
+
+
+def test_a_controller_view_may_hold_translatable_labels_but_nothing_else_odd():
+    from raccoon.context import OPERATIONS, Controller, RegistrationError, Registry
+
+    class Labelled(Controller):
+        OPERATION = OPERATIONS.VIEW
+        VIEW = {"type": "Labelled", "texts": {"save": _("Save")}, "sizes": [1, 2]}
+
+    Registry([Labelled])
+
+    class Odd(Controller):
+        OPERATION = OPERATIONS.EDIT
+        VIEW = {"type": "Odd", "texts": {"save": object()}}
+
+    with pytest.raises(RegistrationError, match=r"VIEW.texts.save must be plain JSON"):
+        Registry([Odd])

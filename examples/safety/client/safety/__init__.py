@@ -2,10 +2,10 @@
 
 from raccoon.session import boot
 
-from .views import CompaniesView, DesktopView
+from .views import AssessmentsView, CompaniesView, DesktopView
 
-VIEWS = {"Desktop": DesktopView, "Companies": CompaniesView}
+VIEWS = {"Desktop": DesktopView, "Companies": CompaniesView, "Assessments": AssessmentsView}
 
 boot(VIEWS)
 
-__all__ = ["VIEWS", "CompaniesView", "DesktopView"]
+__all__ = ["VIEWS", "AssessmentsView", "CompaniesView", "DesktopView"]

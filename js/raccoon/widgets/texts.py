@@ -1,0 +1,58 @@
+"""The widgets' user-visible strings (single-source).
+
+English defaults; an application passes its own (already translated, e.g.
+from the server's view spec, see ``docs/client-python.md``) as ``texts``,
+and what it leaves out falls back to these. ``messages`` may map the
+server's English validation messages to translated ones.
+"""
+
+from ..compat import get, has, is_none
+
+__all__ = ["DEFAULT_TEXTS", "message", "text"]
+
+DEFAULT_TEXTS = {
+    "filter": "filter",
+    "rows": "rows",
+    "save": "Save",
+    "cancel": "Cancel",
+    "saved": "Saved.",
+    "saving": "Saving…",
+    "unsaved": "Unsaved changes",
+    "no_record": "No record selected.",
+    "not_a_number": "must be a number",
+    "not_an_integer": "must be a whole number",
+    "not_a_date": "must be a date (YYYY-MM-DD)",
+    "invalid": "Some values are not valid: nothing was saved.",
+    "save_failed": "Saving failed:",
+    "conflict_title": "Someone else changed this record",
+    "conflict_intro": "The record was saved by someone else while you were editing it.",
+    "field": "Field",
+    "yours": "Yours",
+    "theirs": "Theirs",
+    "keep_yours": "Keep yours",
+    "take_theirs": "Take theirs",
+    "merge": "Merge",
+    "history": "History",
+    "no_history": "No changes recorded.",
+    "created": "created",
+    "updated": "changed",
+    "deleted": "deleted",
+}
+
+
+def text(texts, key):
+    """``texts[key]``, else the English default, else the key itself."""
+    if not is_none(texts) and has(texts, key):
+        return texts[key]
+    return get(DEFAULT_TEXTS, key, key)
+
+
+def message(texts, original):
+    """A server message (English) in the user's language, when ``texts.messages``
+    has it; otherwise the message as it came."""
+    if is_none(texts) or not has(texts, "messages"):
+        return original
+    table = texts["messages"]
+    if has(table, original):
+        return table[original]
+    return original
