@@ -5,8 +5,8 @@
 - a user of the other tenant never gets those rows: not in the grid, not by
   filtering for them, and not a byte of them over the WebSocket;
 - the router is killed mid-session (the service starts it again): the page reconnects
-  and resumes the same session tree without a reload, keeping what the user
-  typed and still receiving live changes.
+  and resumes the same session tree without a reload, keeping the unsaved
+  form the user was typing in (which then saves), and receives live changes.
 """
 
 from __future__ import annotations
@@ -234,11 +234,20 @@ async def test_a_router_restart_resumes_the_page_without_a_reload(
     await grid.locator(".tabulator-row").nth(2).click()
     workplaces = ann.locator("div.safety-grid[data-grid=workplaces]")
     await expect(workplaces).to_have_attribute("data-total", "5")
-    # What the user has on the page and has not sent anywhere.
+    await workplaces.locator(".tabulator-row").first.click()
+    assessments = ann.locator("div.safety-grid[data-grid=assessments]")
+    await expect(assessments).to_have_attribute("data-total", "100")
+    first = assessments.locator(".tabulator-row").first
+    assessment = int(await first.get_attribute("data-id") or 0)
+    await first.click()
+    form = ann.locator("form[data-form=assessments]")
+    await expect(form).to_have_attribute("data-record", str(assessment))
+    # What the user has on the page and has not sent anywhere: an unsaved form.
     await ann.evaluate("() => { window.__not_reloaded = true; }")
-    unsent = f"typed-{secrets.token_hex(3)}"
-    assessments_filter = ann.locator("div.safety-grid[data-grid=assessments] input.safety-filter")
-    await assessments_filter.fill(unsent)
+    unsent = f"Unsaved measures {secrets.token_hex(3)}"
+    measures = form.locator("[data-field=measures]")
+    await measures.fill(unsent)
+    await expect(form).to_have_attribute("data-dirty", "true")
     context_before = await ann.locator("section.raccoon-view[data-view=Companies]").get_attribute(
         "data-context"
     )
@@ -254,10 +263,18 @@ async def test_a_router_restart_resumes_the_page_without_a_reload(
 
     await wait_until(rejoined, 60, "the page joins again and is ready")
     assert await ann.evaluate("() => window.__not_reloaded === true"), "the page was reloaded"
-    assert await assessments_filter.input_value() == unsent
+    assert await measures.input_value() == unsent
+    await expect(form).to_have_attribute("data-dirty", "true")
     same = ann.locator(f"section.raccoon-view[data-context={context_before}]")
     await expect(same).to_have_count(1)  # the same session tree, resumed
     await expect(workplaces).to_have_attribute("data-total", "5")
+    # The form saves over the resumed session, with the version it was loaded at.
+    await form.locator("[data-form-action=save]").click()
+    await expect(form).to_have_attribute("data-dirty", "false")
+    saved = await safety_service.db.fetchval(
+        "SELECT measures FROM safety_assessments WHERE id = $1", assessment
+    )
+    assert saved == unsent
 
     # Live again: a change made elsewhere (by another user) reaches the resumed page.
     carl = await logged_in(browsers, safety_service, "carl")
