@@ -1,6 +1,8 @@
 # Raccoon developer tasks. `make test` is what CI runs (.ci/run).
 #
-#   make run        set everything up from nothing, then run the demo
+#   make run        set everything up from nothing, then run the example application
+#                   (raccoon run examples/safety: it prints the URL and the logins;
+#                   make run RUN_ARGS='--password secret' chooses the seed's password)
 #   make test       lint, format check, type check, client (JS) checks, tests
 #   make lint       ruff check + ruff format --check
 #   make typecheck  mypy
@@ -9,7 +11,8 @@
 #   make clean      caches and build output (distclean: also the virtualenv)
 #
 # Variables: PYTHON (the interpreter that creates .venv, >= 3.11),
-# PYTEST_ARGS (e.g. make test PYTEST_ARGS='-k router -x').
+# PYTEST_ARGS (e.g. make test PYTEST_ARGS='-k router -x'), RUN_ARGS (options of
+# `raccoon run` for make run).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -29,6 +32,7 @@ CHROMIUM ?= $(or $(RACCOON_CHROMIUM),/usr/bin/chromium)
 BROWSER_STAMP := $(VENV)/.raccoon-chromium
 JS_BUILD := js/build
 PYTEST_ARGS ?=
+RUN_ARGS ?=
 
 # The first interpreter >= 3.11 found, unless PYTHON is given.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -38,8 +42,10 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 
 .PHONY: run setup test lint typecheck jstest pytest bench clean distclean
 
+# The example's state (embedded PostgreSQL, router directory, client build)
+# stays in examples/safety/.raccoon between runs; delete it to start over.
 run: setup
-	$(BIN)/raccoon demo
+	$(BIN)/raccoon run examples/safety $(RUN_ARGS)
 
 setup: $(STAMP) $(NPM_STAMP) $(BROWSER_STAMP)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from raccoon.build._errors import BuildError
+from raccoon.build._sourcemap import annotate_webpack_output
 
 __all__ = ["BundleResult", "bundle", "find_node", "toolchain_root"]
 
@@ -89,7 +90,8 @@ def bundle(
     proc = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise BuildError(f"webpack failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+        output = annotate_webpack_output(proc.stdout + proc.stderr, build_dir)
+        raise BuildError(f"webpack failed (exit {proc.returncode}):\n{output}")
     path = out / f"{entry}.bundle.js"
     data = path.read_bytes()
     return BundleResult(

@@ -14,21 +14,31 @@ kept next to the bundle and compared first.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from raccoon.build import bundle, default_client_source, transpile
 
-__all__ = ["CLIENT_DIR", "ClientBuild", "build_client", "client_sources", "fingerprint"]
+__all__ = [
+    "CLIENT_DIR",
+    "ClientBuild",
+    "build_client",
+    "bundle_location",
+    "client_sources",
+    "fingerprint",
+]
 
 log = logging.getLogger("raccoon.build")
 
 #: Below the service's workdir: the transpiled tree and the bundle.
 CLIENT_DIR = "client"
 _FINGERPRINT = "fingerprint"
+_STAGING = "staging"
 _SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".css")
 
 
@@ -66,6 +76,11 @@ def fingerprint(sources: Iterable[Path], mode: str) -> str:
     return digest.hexdigest()
 
 
+def bundle_location(package: Path, workdir: Path) -> Path:
+    """Where :func:`build_client` puts the bundle of *package* (built or not yet)."""
+    return workdir / CLIENT_DIR / "dist" / f"{package.resolve().name}.bundle.js"
+
+
 def build_client(
     package: Path, workdir: Path, *, mode: str = "development", force: bool = False
 ) -> ClientBuild:
@@ -84,14 +99,23 @@ def build_client(
         )
     sources = client_sources(package)
     out = workdir / CLIENT_DIR
-    bundle_path = out / "dist" / f"{package.name}.bundle.js"
+    bundle_path = bundle_location(package, workdir)
     stamp = out / _FINGERPRINT
     current = fingerprint(sources, mode)
     if not force and bundle_path.is_file() and _read(stamp) == current:
         return ClientBuild(bundle_path, built=False)
     log.info("building the client %s (%s)", package.name, mode)
     result = transpile(sources, out, tests=False)
-    made = bundle(result.out, package.name, mode=mode)
+    # webpack writes a bundle even when it fails (development mode emits on
+    # errors): it writes to a staging directory, and the served bundle is
+    # replaced only after a successful build (the map first, so that a new
+    # bundle never pairs with an old map).
+    staged = bundle(result.out, package.name, out=out / _STAGING, mode=mode)
+    bundle_path.parent.mkdir(parents=True, exist_ok=True)
+    map_path = bundle_path.with_name(bundle_path.name + ".map")
+    os.replace(staged.source_map, map_path)
+    os.replace(staged.path, bundle_path)
+    made = dataclasses.replace(staged, path=bundle_path, source_map=map_path)
     stamp.write_text(current, encoding="utf-8")
     log.info(
         "built %s in %.1f s: %.1f KiB (%.1f KiB gzipped)",

@@ -4,6 +4,7 @@
 
     raccoon new demo                 # writes the application demo/
     raccoon run demo                 # embedded PostgreSQL, migrations, seed, Crossbar, service
+    raccoon dev demo                 # the same, rebuilding the client and reloading pages on change
     raccoon serve demo --config /etc/demo.toml     # production: settings say where things are
     raccoon tenant add acme --dsn postgresql://...
     raccoon role add clerk --dsn ...
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from pathlib import Path as FsPath
 from typing import Any
@@ -34,13 +36,13 @@ from raccoon.service._accounts import Accounts, make_hasher
 from raccoon.service._application import Application, load_application
 from raccoon.service._errors import AccountError, ApplicationNotFound
 from raccoon.service._logs import configure_logging
-from raccoon.service._run import dev_settings, run_application
+from raccoon.service._run import RESTART, dev_settings, run_application
 from raccoon.service._scaffold import create_application
 from raccoon.service.settings import Settings
 
 __all__ = ["add_commands", "configure_from", "run_command"]
 
-COMMANDS = frozenset({"new", "run", "serve", "user", "tenant", "role"})
+COMMANDS = frozenset({"new", "run", "dev", "serve", "user", "tenant", "role"})
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,16 +57,25 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="run an application: embedded PostgreSQL (unless a database URL is set), "
         "migrations, seed, Crossbar, the service; Ctrl-C stops it all",
     )
-    run.add_argument(
-        "app", nargs="?", help="its directory or module (default: the current directory)"
+    dev = sub.add_parser(
+        "dev",
+        help="raccoon run, plus: rebuild the client on change and reload open pages; "
+        "restart on a change of the application's Python files",
     )
-    run.add_argument("--config", type=FsPath, help="the settings file (default: APP/raccoon.toml)")
-    run.add_argument("--port", type=int, help="the public port (overrides the settings)")
-    run.add_argument("--host", help="the public interface (overrides the settings)")
-    run.add_argument(
-        "--password", help="the password of the users the seed creates (default: a random one)"
-    )
-    run.add_argument("--no-seed", action="store_true", help="do not seed a fresh database")
+    for parser in (run, dev):
+        parser.add_argument(
+            "app", nargs="?", help="its directory or module (default: the current directory)"
+        )
+        parser.add_argument(
+            "--config", type=FsPath, help="the settings file (default: APP/raccoon.toml)"
+        )
+        parser.add_argument("--port", type=int, help="the public port (overrides the settings)")
+        parser.add_argument("--host", help="the public interface (overrides the settings)")
+        parser.add_argument(
+            "--password",
+            help="the password of the users the seed creates (default: a random one)",
+        )
+        parser.add_argument("--no-seed", action="store_true", help="do not seed a fresh database")
     serve = sub.add_parser("serve", help="run the web service (router, page, API, sessions)")
     serve.add_argument("app", nargs="?", help="the application's directory or module")
     serve.add_argument("--config", type=FsPath, help="the settings file (TOML)")
@@ -109,7 +120,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         return None
     if args.command == "new":
         return _new(args)
-    if args.command in ("run", "serve"):
+    if args.command in ("run", "dev", "serve"):
         return _run(parser, args)
     try:
         settings = Settings.load(args.config)
@@ -179,11 +190,12 @@ def _new(args: argparse.Namespace) -> int:
         return 1
     print(f"wrote the application {args.name!r} in {directory} ({len(files)} files)")
     print(f"run it:  raccoon run {directory}")
+    print(f"develop: raccoon dev {directory}   (rebuilds the client, reloads the page on change)")
     return 0
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    development = args.command == "run"
+    development = args.command in ("run", "dev")
     configure_from(args)  # until the settings are known
     try:
         if development or args.app is not None:
@@ -201,12 +213,20 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     configure_from(args, settings)
     if development:
         settings = dev_settings(app, settings)
-    return asyncio.run(
+    status = asyncio.run(
         run_application(
             app,
             settings,
             development=development,
             password=args.password if development and not args.no_seed else None,
             seed=development and not args.no_seed,
+            watch=args.command == "dev",
         )
     )
+    if status == RESTART and args.command == "dev":
+        # Everything was stopped: start afresh in this process (same pid, so
+        # whoever started us still holds it), with the new server code.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "raccoon.service.cli", *sys.argv[1:]])
+    return status

@@ -6,7 +6,10 @@ application's seed runs on a database without users, and what was started
 is printed (with pids, also written to ``.raccoon/run.json``). ``serve`` is
 the same service for production: nothing is seeded and the settings alone
 say where things are. Both stop everything they started, by pid, on SIGINT
-or SIGTERM, and exit 0.
+or SIGTERM, and exit 0. ``raccoon dev`` is ``run`` with ``watch``: the
+client is rebuilt on change and open pages reload; a change of the
+application's server code stops everything and asks the caller to start
+again (:data:`RESTART`), see ``_dev.py``.
 """
 
 from __future__ import annotations
@@ -30,12 +33,20 @@ from raccoon.node import NodeError
 
 from ._accounts import Accounts
 from ._application import Application, SeedContext
-from ._client import build_client
+from ._client import build_client, bundle_location
+from ._dev import ClientWatcher, ServerWatcher
 from ._errors import ServiceError
 from ._service import Service
 from .settings import Settings
 
-__all__ = ["RUN_FILE", "STATE_DIR", "dev_settings", "prepare_client", "run_application"]
+__all__ = [
+    "RESTART",
+    "RUN_FILE",
+    "STATE_DIR",
+    "dev_settings",
+    "prepare_client",
+    "run_application",
+]
 
 log = logging.getLogger("raccoon.run")
 
@@ -43,6 +54,10 @@ log = logging.getLogger("raccoon.run")
 STATE_DIR = ".raccoon"
 #: In the state directory while ``raccoon run`` runs: its pids and URL.
 RUN_FILE = "run.json"
+
+#: What :func:`run_application` returns when ``raccoon dev`` must start again
+#: (the application's server code changed); everything is stopped by then.
+RESTART = 75
 
 _START_FAILURES = (ServiceError, DataError, NodeError, OSError, TimeoutError)
 
@@ -90,7 +105,7 @@ def prepare_client(
     package = app.path(app.client)
     if package is None or settings.bundle_path is not None:
         return settings
-    workdir = Path(settings.workdir) if settings.workdir else (app.root or Path.cwd()) / STATE_DIR
+    workdir = _workdir(app, settings)
     mode = "development" if development else "production"
     made = build_client(package, workdir, mode=mode)  # BuildError, CheckFailed say what
     if made.built and say is not None:
@@ -99,6 +114,10 @@ def prepare_client(
             f"({made.size / 1024:.0f} KiB, {made.gzip_size / 1024:.0f} KiB gzipped)"
         )
     return settings.replace(bundle_path=str(made.bundle))
+
+
+def _workdir(app: Application, settings: Settings) -> Path:
+    return Path(settings.workdir) if settings.workdir else (app.root or Path.cwd()) / STATE_DIR
 
 
 def _others_can_enter(path: Path) -> bool:
@@ -121,30 +140,45 @@ async def run_application(
     seed: bool | None = None,
     password: str | None = None,
     out: Callable[[str], None] | None = None,
+    watch: bool = False,
 ) -> int:
     """Run *app* with *settings* until SIGINT or SIGTERM; the exit status.
 
     With *development* (``raccoon run``) what was started is reported, and
     ``workdir/run.json`` holds the pids while it runs. With *seed* (default:
     *development*) the application's seed runs on a database without users,
-    with *password* for the users it creates (else a random one).
+    with *password* for the users it creates (else a random one). With
+    *watch* (``raccoon dev``) the client is rebuilt when it changes and pages
+    reload; :data:`RESTART` is returned, everything stopped, when the
+    application's server code changed.
     """
     seed = development if seed is None else seed
     say = out or _print
+    if development:
+        say(f"starting {app.name} ({app.root or Path.cwd()})")
+    if watch:
+        settings = settings.replace(dev_reload=True)
     try:
         settings = prepare_client(app, settings, development=development, say=say)
     except BuildError as exc:
-        print(f"raccoon: the client of {app.name} does not build:\n{exc}", file=sys.stderr)
-        return 1
+        if not watch:
+            print(f"raccoon: the client of {app.name} does not build:\n{exc}", file=sys.stderr)
+            return 1
+        # raccoon dev goes on: the page loads once the code is fixed.
+        say(f"  client    does not build yet; fix it and the page will load:\n{exc}".rstrip())
+        package = app.path(app.client)
+        assert package is not None
+        settings = settings.replace(
+            bundle_path=str(bundle_location(package, _workdir(app, settings)))
+        )
     service = app.service(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     run_file = Path(settings.workdir) / RUN_FILE if development and settings.workdir else None
+    watchers: list[asyncio.Task[None]] = []
     try:
-        if development:
-            say(f"starting {app.name} ({app.root or Path.cwd()})")
         if not await _start(service, stop):
             say("interrupted while starting; everything started was stopped")
             return 130
@@ -157,15 +191,22 @@ async def run_application(
             say(f"raccoon serving at {service.url} (realm {service.settings.realm!r})")
         if run_file is not None:
             _write_run_file(run_file, service)
+        if watch:
+            restart = _watch(app, settings, stop, say, watchers)
         say("Ctrl-C to stop.")
         await stop.wait()
         say("stopping ...")
-        return 0
+        return RESTART if watch and restart else 0
     except _START_FAILURES as exc:
         log.error("%s could not run: %s", app.name, exc, exc_info=_debugging())
         print(f"raccoon: {app.name} could not run: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
+        for task in watchers:
+            task.cancel()
+        for task in watchers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task  # (a build already in a worker thread finishes: asyncio.run waits)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         try:
@@ -174,6 +215,42 @@ async def run_application(
             if run_file is not None:
                 run_file.unlink(missing_ok=True)
         say("stopped")
+
+
+def _watch(
+    app: Application,
+    settings: Settings,
+    stop: asyncio.Event,
+    say: Callable[[str], None],
+    tasks: list[asyncio.Task[None]],
+) -> list[str]:
+    """Start ``raccoon dev``'s watchers into *tasks*; the list the changed server files
+    go into (non-empty: restart), which also sets *stop*."""
+    changed: list[str] = []
+    package = app.path(app.client)
+    workdir = _workdir(app, settings)
+    if package is not None:
+        client = ClientWatcher(package, workdir, say)
+        tasks.append(asyncio.create_task(client.run(), name="raccoon-dev-client"))
+        say(f"  watching  {package} and the framework's client: rebuilt on change")
+    if app.root is not None:
+
+        def restart(paths: list[str]) -> None:
+            changed.extend(paths)
+            say(f"  server    {', '.join(_short(p) for p in paths)} changed: restarting")
+            stop.set()
+
+        exclude = [workdir] + ([package] if package is not None else [])
+        server = ServerWatcher(app.root, exclude, restart)
+        tasks.append(asyncio.create_task(server.run(), name="raccoon-dev-server"))
+        say(f"  watching  the Python files of {app.root}: the service restarts on change")
+    return changed
+
+
+def _short(path: str) -> str:
+    with contextlib.suppress(ValueError):
+        return str(Path(path).relative_to(Path.cwd()))
+    return path
 
 
 def _print(line: str) -> None:

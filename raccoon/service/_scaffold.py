@@ -44,6 +44,9 @@ def create_application(directory: str | Path, name: str | None = None) -> list[P
         )
     files = {path: text.replace("{{name}}", name) for path, text in _FILES.items()}
     files[f"migrations/{name}_0001_projects.py"] = files.pop("migrations/0001.py")
+    for client_file in [f for f in files if f.startswith("client/NAME/")]:
+        files[client_file.replace("/NAME/", f"/{name}/")] = files.pop(client_file)
+    files = {path.replace("{{name}}", name): text for path, text in files.items()}
     written = []
     for relative, text in files.items():
         path = target / relative
@@ -74,6 +77,7 @@ application = Application(
     controllers=[Desktop, Projects],
     sources=[projects, tasks],
     migrations=HERE / "migrations",
+    client=HERE / "client" / "{{name}}",
     seed=seed,
     settings={"title": "{{name}}"},
 )
@@ -274,6 +278,8 @@ A [Raccoon](https://github.com/) application: projects and their tasks.
 
 ```sh
 raccoon run            # in this directory; or `raccoon run {{name}}` next to it
+raccoon dev            # the same, rebuilding the client and reloading the page on change
+pytest tests           # the tests, against a real (embedded) PostgreSQL
 ```
 
 The first run creates an embedded PostgreSQL in `.raccoon/`, applies the
@@ -288,6 +294,8 @@ the service and prints the URL. Ctrl-C stops everything. The data stays in
 | `data.py` | the tables and the sources clients see them through |
 | `controllers.py` | the desktop (one action: open the projects), projects/tasks master-detail |
 | `seed.py` | the first run's tenant, role, user and rows |
+| `client/{{name}}/` | the browser side, in Python: the desktop and the projects/tasks views |
+| `tests/` | tests against a real PostgreSQL (`pytest tests`) |
 | `migrations/` | Alembic revisions, applied after Raccoon's own at every start |
 | `raccoon.toml` | settings; `RACCOON_<NAME>` environment variables override them |
 
@@ -299,8 +307,173 @@ _GITIGNORE = """.raccoon/
 __pycache__/
 """
 
+_CLIENT_INIT = '''"""The browser side of {{name}}, in Python: JavaScripthon transpiles it, webpack
+bundles it with Raccoon's client (`raccoon run` does both when it changed).
+
+`boot` shows the login form; after login the server opens contexts and the
+page makes, for each, the view registered for its `view_spec` type.
+"""
+
+from raccoon.session import boot
+
+from .views import DesktopView, MasterDetailView
+
+VIEWS = {"Desktop": DesktopView, "MasterDetail": MasterDetailView}
+
+boot(VIEWS)
+
+__all__ = ["VIEWS", "DesktopView", "MasterDetailView"]
+'''
+
+_CLIENT_VIEWS = '''"""The views: the desktop's actions; projects and the current one's tasks.
+
+This is Python for the browser (see Raccoon's docs/client-python.md):
+`raccoon build --check client/{{name}}` lists what JavaScripthon would get
+wrong, with file:line and the fix.
+"""
+
+from __globals__ import console
+from raccoon.view import View, element
+from raccoon.widgets.form import RecordForm
+from raccoon.widgets.grid import Grid
+
+__all__ = ["DesktopView", "MasterDetailView"]
+
+
+class DesktopView(View):
+    """The actions the desktop controller offers, as buttons."""
+
+    async def render(self, holder):
+        title = self.description.view_spec.title
+        holder.appendChild(element("h1", {"class": "{{name}}-title"}, [title or "{{name}}"]))
+        for action in self.description.actions:
+            button = element(
+                "button",
+                {"class": "raccoon-action", "data-action": action.id, "title": action.hint or ""},
+                [action.label or action.id],
+            )
+            button.addEventListener("click", self._runner(action.id))
+            holder.appendChild(button)
+
+    def _runner(self, action_id):
+        def run(event):
+            self.activate(action_id).then(None, lambda error: console.error(action_id, error))
+
+        return run
+
+    async def activate(self, action_id):
+        if action_id == "logout":
+            await self.session.logout()
+            return None
+        described = await self.run_action(action_id)
+        return await self.session._opened(described)
+
+
+#: What the grids show: a column per field.
+PROJECT_COLUMNS = [
+    {"field": "name", "title": "Project"},
+    {"field": "description", "title": "Description"},
+]
+TASK_COLUMNS = [{"field": "title", "title": "Task"}, {"field": "done", "title": "Done"}]
+#: The form's fields and their labels.
+PROJECT_FIELDS = ["name", "description"]
+LABELS = {"name": "Name", "description": "Description"}
+
+
+class MasterDetailView(View):
+    """The projects in a grid (filter by name, sort by a header click), the current
+    project in a form, and its tasks in a second grid that follows the current project.
+
+    The grids and the form work on the controller's cursors: only the visible
+    window of rows travels, a click makes a row current on the server, the
+    detail cursor follows it there, and every change arrives live.
+    """
+
+    async def render(self, holder):
+        spec = self.description.view_spec
+        projects = await self.cursor(spec.master)
+        tasks = await self.cursor(spec.detail)
+        holder.appendChild(element("h2", None, ["Projects"]))
+        self.master = Grid(spec.master, projects, PROJECT_COLUMNS, filter_field="name")
+        self.master.mount(holder)
+        self.form = RecordForm(projects, PROJECT_FIELDS, labels=LABELS)
+        self.form.mount(holder)
+        holder.appendChild(element("h2", None, ["Tasks"]))
+        self.detail = Grid(spec.detail, tasks, TASK_COLUMNS, visible=5)
+        self.detail.mount(holder)
+
+    async def close(self):
+        self.master.close()
+        self.form.close()
+        self.detail.close()
+        await super().close()
+'''
+
+_TESTS = '''"""Tests of {{name}}: `pytest tests` in this directory.
+
+Raccoon's pytest plugin (installed with Raccoon) gives the `database`
+fixture: a real PostgreSQL server, embedded unless RACCOON_TEST_DSN names
+one. Each test gets its own database with Raccoon's migrations and ours.
+"""
+
+import secrets
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from raccoon.data import (
+    Database,
+    Principal,
+    ValidationError,
+    create,
+    create_database,
+    drop_database,
+    read,
+    upgrade,
+)
+from raccoon.service import load_application
+
+APP = load_application(str(Path(__file__).resolve().parents[1]))
+SOURCES = {source.name: source for source in APP.sources}
+MEMBER = Principal("tester", "{{name}}", roles=frozenset({"member"}))
+
+
+@pytest_asyncio.fixture
+async def db(database):
+    name = f"{{name}}_test_{secrets.token_hex(4)}"
+    dsn = await create_database(database, name)
+    try:
+        await upgrade(dsn, app_migrations=APP.path(APP.migrations))
+        async with Database(dsn, min_size=1, max_size=2) as db:
+            yield db
+    finally:
+        await drop_database(database, name)
+
+
+@pytest.mark.asyncio
+async def test_a_project_and_its_tasks(db):
+    projects, tasks = SOURCES["{{name}}.projects"], SOURCES["{{name}}.tasks"]
+    project = await create(db, projects, MEMBER, {"name": "Garden"})
+    await create(db, tasks, MEMBER, {"project_id": project["id"], "title": "Plant tomatoes"})
+    mine = {"field": "project_id", "op": "eq", "value": project["id"]}
+    rows = await read(db, tasks, MEMBER, filters=mine)
+    assert [row["title"] for row in rows] == ["Plant tomatoes"]
+    assert rows[0]["version"] == 1  # every write adds one (optimistic concurrency)
+
+
+@pytest.mark.asyncio
+async def test_a_project_needs_a_name(db):
+    with pytest.raises(ValidationError) as failed:
+        await create(db, SOURCES["{{name}}.projects"], MEMBER, {"description": "no name"})
+    assert "name" in str(failed.value)
+'''
+
 _FILES = {
     "__init__.py": _INIT,
+    "tests/test_{{name}}.py": _TESTS,
+    "client/NAME/__init__.py": _CLIENT_INIT,
+    "client/NAME/views.py": _CLIENT_VIEWS,
     "data.py": _DATA,
     "controllers.py": _CONTROLLERS,
     "seed.py": _SEED,

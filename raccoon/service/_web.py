@@ -28,6 +28,7 @@ from aiohttp.typedefs import Middleware
 
 from raccoon.service._accounts import MAX_PASSWORD_LENGTH
 from raccoon.service._auth import normalize_language, parse_accept_language
+from raccoon.service._devweb import add_dev_routes, build_id, dev_script_tag
 from raccoon.service._errors import AuthError, LoginThrottled
 from raccoon.service._logins import is_browser_key, new_browser_key
 
@@ -246,12 +247,16 @@ async def _page(request: web.Request) -> web.Response:
             "logout": "/api/logout",
         }
     ).replace("<", "\\u003c")
+    # In development the bundle's URL names its build, so that a reload never
+    # runs a cached older bundle.
+    version = f"?v={build_id(settings)}" if settings.dev_reload else ""
     body = (
         '<!doctype html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(settings.title)}</title>\n"
         f'<script type="application/json" id="raccoon-config">{config}</script>\n'
-        '<script src="/static/bundle.js" defer></script>\n'
+        f'<script src="/static/bundle.js{version}" defer></script>\n'
+        f"{dev_script_tag(settings)}"
         '</head>\n<body>\n<div id="raccoon"></div>\n'
         "<noscript>This application needs JavaScript.</noscript>\n</body>\n</html>\n"
     )
@@ -350,4 +355,6 @@ def create_app(service: Service) -> web.Application:
     app.router.add_post("/api/logout", _logout)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
+    if service.settings.dev_reload:
+        add_dev_routes(app, service.settings)
     return app

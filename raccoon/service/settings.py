@@ -125,6 +125,9 @@ class Settings:
     metrics_public: bool = False
     #: The embedded PostgreSQL's data directory; unset: ``workdir/postgres``.
     database_dir: str | None = None
+    #: Development: the page follows the bundle and reloads when it changes
+    #: (``raccoon dev`` turns it on; ``/static/dev.js``, ``/dev/build``).
+    dev_reload: bool = False
 
     # -- logs -------------------------------------------------------------------------
     #: The level of Raccoon's own log: debug, info, warning, error.

@@ -1,0 +1,143 @@
+"""``raccoon dev``: a scaffolded application in a real chromium; an edit of its client
+rebuilds the bundle and reloads the page with the new code; a checker error is printed
+with file:line while the previous bundle stays served; a change of its server code
+restarts the service in the same process. Every process is stopped by pid."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import Page, async_playwright
+from run_support import RACCOON, RaccoonProcess, assert_gone, clean_env, workspace
+
+from raccoon._process import pick_free_port, run_blocking
+from raccoon.testing.browser import launch_chromium
+
+PASSWORD = "correct horse battery"
+MARK = "window.__raccoon_before_reload = true"
+RELOADED = "() => window.__raccoon_before_reload !== true"
+PROJECT_ROWS = '[data-grid="projects"] .tabulator-row[data-id]'
+
+
+async def _log_in(page: Page) -> None:
+    await page.wait_for_selector("#raccoon-username", timeout=30_000)
+    await page.fill("#raccoon-username", "demo")
+    await page.fill("#raccoon-password", PASSWORD)
+    await page.click("#raccoon-login")
+    await page.wait_for_selector("h1.demo-title", timeout=30_000)
+
+
+async def _scenario(run: RaccoonProcess, app: Path, url: str, artifacts: Path) -> None:
+    views = app / "client" / "demo" / "views.py"
+    original = views.read_text()
+    async with async_playwright() as pw:
+        browser = await launch_chromium(pw)
+        try:
+            page = await browser.new_page()
+            await page.goto(url)
+            await _log_in(page)
+            assert await page.text_content("h1.demo-title") == "demo"
+            # The master-detail view: the seed's projects in the master grid.
+            await page.click('button[data-action="open_projects"]')
+            await page.wait_for_selector(PROJECT_ROWS, timeout=30_000)
+            grid = page.locator('div.raccoon-grid[data-grid="projects"][data-rows="2"]')
+            await grid.wait_for(timeout=30_000)
+            assert "Garden" in await grid.inner_text() and "House" in await grid.inner_text()
+            # Select a project: the form shows it, the tasks grid follows it.
+            await page.locator(PROJECT_ROWS, has_text="Garden").click()
+            await page.wait_for_function(
+                """() => document.querySelectorAll(
+                    '[data-grid="tasks"] .tabulator-row[data-id]').length === 2""",
+                timeout=30_000,
+            )
+            await page.wait_for_function(
+                """() => document.querySelector('[data-field="name"]').value === 'Garden'""",
+                timeout=30_000,
+            )
+            await page.screenshot(path=artifacts / "before.png")
+
+            # -- an edit of the client: rebuilt, and the page reloads by itself -------
+            since = run.mark()
+            await page.evaluate(MARK)
+            edited = original.replace('[title or "demo"]', '[f"{title}, edited"]')
+            assert edited != original
+            views.write_text(edited)
+            await run.await_for(r"client\s+rebuilt in", within=120, since=since)
+            await page.wait_for_function(RELOADED, timeout=60_000)
+            await _log_in(page)
+            assert await page.text_content("h1.demo-title") == "demo, edited"
+            await page.screenshot(path=artifacts / "edited.png")
+
+            # -- a checker error: file:line printed, the old bundle still served -------
+            since = run.mark()
+            await page.evaluate(MARK)
+            views.write_text(edited + "\nBAD = {k: 1 for k in [1]}\n")
+            await run.await_for(r"still serving the previous bundle", within=120, since=since)
+            bad_line = len(edited.splitlines()) + 2
+            await run.await_for(
+                rf"client/demo/views\.py:{bad_line}:\d+: PJ101", within=10, since=since
+            )
+            await asyncio.sleep(2)  # what a reload would take
+            assert await page.evaluate("() => window.__raccoon_before_reload === true")
+            async with aiohttp.ClientSession() as http:
+                async with http.get(url + "/static/bundle.js") as response:
+                    assert response.status == 200
+                    assert ", edited" in await response.text()
+
+            # -- back to a good state, then a server-side change: a restart ------------
+            since = run.mark()
+            views.write_text(edited)
+            await run.await_for(r"client\s+rebuilt in", within=120, since=since)
+            await page.wait_for_function(RELOADED, timeout=60_000)
+            since = run.mark()
+            await page.evaluate(MARK)
+            controllers = app / "controllers.py"
+            controllers.write_text(controllers.read_text() + "\n# changed\n")
+            await run.await_for(r"controllers\.py changed: restarting", within=30, since=since)
+            await run.await_for(r"Ctrl-C to stop", within=120, since=since)
+            await page.wait_for_function(RELOADED, timeout=60_000)
+            await _log_in(page)
+            assert await page.text_content("h1.demo-title") == "demo, edited"
+        finally:
+            await browser.close()
+
+
+@pytest.mark.timeout(420)
+def test_dev_rebuilds_the_client_and_reloads_the_page() -> None:
+    default = Path(__file__).resolve().parents[2] / "tmp" / "e2e-artifacts"
+    artifacts = Path(os.environ.get("RACCOON_ARTIFACTS") or default) / "test_dev"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with workspace() as root:
+        new = subprocess.run(
+            [*RACCOON, "new", "demo"], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert new.returncode == 0, new.stderr
+        app = root / "demo"
+        env = clean_env(RACCOON_PORT=str(pick_free_port()))
+        run = RaccoonProcess(root, "dev", "demo", "--password", PASSWORD, env=env)
+        pids: set[int] = set()
+        try:
+            url = run.wait_for(r"open\s+(http://\S+)").group(1)
+            run.wait_for("Ctrl-C to stop")
+            first = json.loads((app / ".raccoon" / "run.json").read_text())
+            assert first["pid"] == run.pid
+            pids |= {first["router_pid"], first["postgres_pid"]}
+
+            run_blocking(_scenario(run, app, url, artifacts))
+            # The restart kept the pid (os.execv) and started new servers.
+            second = json.loads((app / ".raccoon" / "run.json").read_text())
+            assert second["pid"] == run.pid
+            assert_gone(sorted(pids))  # the first servers were stopped by the restart
+            pids |= {second["router_pid"], second["postgres_pid"]}
+            assert run.stop() == 0, run.output
+        finally:
+            run.stop()
+        assert_gone(sorted(pids | {run.pid}))
+        assert "Traceback" not in run.output, run.output
+        assert not (app / ".raccoon" / "run.json").exists()
