@@ -42,6 +42,9 @@ FATAL_ABORTS = {
     "raccoon.error.logout": True,
 }
 
+# Tries to restore registrations and subscriptions after a join (about 15 s).
+_RESTORE_ATTEMPTS = 12
+
 NEW = "new"
 CONNECTING = "connecting"
 JOINED = "joined"
@@ -247,7 +250,14 @@ class Connection:
         self.generation += 1
         self._fatal = None
         self._delay = self._retry_initial
-        generation = self.generation
+        self._restore(session, self.generation, 0)
+
+    def _restore(self, session, generation, attempt):
+        """Register and subscribe again what this connection had, then say
+        joined. What fails is tried again with backoff: right after a router
+        restart the services may not be back yet (their authorizer neither),
+        and a page that said "joined" without its subscriptions would miss
+        every change from then on."""
         restore = []
         for uri in keys(self._registrations):
             push(restore, self._ensure_registered(self._registrations[uri]))
@@ -255,11 +265,22 @@ class Connection:
             push(restore, self._ensure_subscribed(self._topics[key]))
 
         def restored(outcomes):
-            for outcome in outcomes:
-                if outcome.status == "rejected":
-                    log_error(f"{self.name}: could not restore after join", outcome.reason)
             if self.session is not session or self.generation != generation:
                 return
+            failed = []
+            for outcome in outcomes:
+                if outcome.status == "rejected":
+                    push(failed, outcome.reason)
+            if len(failed) > 0 and attempt + 1 < _RESTORE_ATTEMPTS:
+                delay = Math.min(0.1 * Math.pow(2, attempt), 2)
+                console.info(
+                    f"{self.name}: {len(failed)} registration(s) or subscription(s) not "
+                    f"restored yet, again in {delay} s: {failed[0]}"
+                )
+                setTimeout(lambda: self._restore(session, generation, attempt + 1), delay * 1000)
+                return
+            for reason in failed:
+                log_error(f"{self.name}: could not restore after join", reason)
             self.state = JOINED
             self._settle_waiters(None)
             for callback in self._join_callbacks[0:]:
@@ -327,16 +348,20 @@ class Connection:
         if is_none(session) or reg["gen"] == self.generation:
             return
         reg["gen"] = self.generation
+        done = False  # as in _ensure_subscribed: any failure is tried again
         try:
             reg["handle"] = await session.register(reg["uri"], self._remote_invoker(reg))
+            done = True
         except Error as error:
-            reg["gen"] = -1
             if error.error == "wamp.error.procedure_already_exists":
                 raise NodeError(
                     f"cannot register '{reg['uri']}' for {reg['owner']}: another WAMP session "
                     "already serves it"
                 )
             raise _from_wamp(error)
+        finally:
+            if not done:
+                reg["gen"] = -1
 
     async def unregister(self, uri):
         """Stop serving ``uri``; a no-op when it is not registered here."""
@@ -459,11 +484,17 @@ class Connection:
             self._deliver(entry, decoded_args, decoded_kwargs, details)
 
         options = {"match": entry["match"]}
+        # autobahn's errors are not JavaScript Errors (`except Error` misses
+        # them): `finally` marks the entry to be tried again whatever failed.
+        done = False
         try:
             entry["handle"] = await session.subscribe(entry["topic"], on_event, options)
+            done = True
         except Error as error:
-            entry["gen"] = -1
             raise _from_wamp(error)
+        finally:
+            if not done:
+                entry["gen"] = -1
 
     async def unsubscribe(self, sub):
         """Stop a delivery made by :meth:`subscribe`."""

@@ -14,7 +14,11 @@ What happens (``docs/security.md``, ``docs/sessions.md``):
    open context (the first is the desktop), binds it at the context's view
    path, and follows ``<prefix>.on_open`` / ``on_close`` / ``on_end``.
    After a reconnection within the grace period the tree is the same
-   (``resumed``) and so are the views; otherwise they are made again.
+   (``resumed``) and so are the views; otherwise they are made again;
+4. a reload of the page continues the tab's login (:meth:`ClientSession.resume`:
+   the login id kept in ``sessionStorage`` plus the cookie get a fresh
+   token) and shows the contexts that were open; after a logout, or once
+   the login expired, the login form shows instead.
 
 The page (``/``) carries the configuration in ``#raccoon-config``;
 :func:`boot` reads it and starts everything::
@@ -22,14 +26,16 @@ The page (``/``) carries the configuration in ``#raccoon-config``;
     boot({'Desktop': DesktopView, 'Companies': CompaniesView})
 
 ``root.dataset.state`` says where the session is: ``login``,
-``connecting``, ``ready``, ``lost``.
+``connecting`` (also while a lost connection comes back), ``ready``,
+``lost``.
 """
 
-from __globals__ import JSON, Error, console, document, fetch, window
+from __globals__ import JSON, Error, Math, console, document, fetch, window
 
 from .compat import get, has, is_none, keys
 from .connection import Connection
 from .errors import NodeError
+from .promise import sleep
 from .view import View, element
 
 __all__ = ["READY", "ClientSession", "HttpError", "boot", "post_json", "read_config"]
@@ -37,6 +43,10 @@ __all__ = ["READY", "ClientSession", "HttpError", "boot", "post_json", "read_con
 READY = "raccoon.public.session.ready"
 # Refresh answers that mean the login is over: show the form again.
 _ENDED = {401: True, 403: True, 404: True, 410: True}
+# Seconds a reloaded page keeps trying to reach the server to continue its login.
+_RESUME_PATIENCE = 60
+# Tries of ready() after a reconnection before giving up (about half a minute).
+_READY_ATTEMPTS = 10
 
 
 class HttpError(Error):
@@ -139,7 +149,50 @@ class ClientSession:
             self.config.login, {"username": username, "password": password}
         )
         self._first_token = self.grant.token
+        _remember(self.grant.session)
         await self.start()
+
+    async def resume(self):
+        """After a reload: continue this tab's login, if it is still live.
+
+        The tab keeps only the login's id (``sessionStorage``, never the
+        token); ``/api/token`` also wants the browser's HttpOnly cookie. The
+        session tree outlives the old page for the grace period, so its open
+        contexts come back as they were. Returns whether it resumed; when
+        not, the login form is shown.
+        """
+        sid = _remembered()
+        if is_none(sid):
+            return False
+        grant = await self._refresh_after_reload(sid)
+        if is_none(grant):
+            return False
+        self.grant = grant
+        self._first_token = grant.token
+        await self.start()
+        return True
+
+    async def _refresh_after_reload(self, sid):
+        """A grant for the login *sid*, or None when it is over. The server
+        may be restarting (``raccoon dev``): unreachable is tried again for
+        a while, only a refusal forgets the login."""
+        delay = 0.25
+        waited = 0
+        while waited < _RESUME_PATIENCE:
+            try:
+                return await post_json(self.config.token, {"session": sid})
+            except HttpError as error:
+                if has(_ENDED, error.status):
+                    console.info("raccoon: the previous login is over:", error.message)
+                    _forget()
+                    return None
+                console.warn("raccoon: resuming the login failed:", error.message)
+            except Error as error:
+                console.warn("raccoon: the server is not reachable yet:", error.message)
+            await sleep(delay)
+            waited += delay
+            delay = Math.min(delay * 2, 4)
+        return None
 
     async def fresh_token(self):
         """A new join token for this login (``/api/token``); a refusal ends the session."""
@@ -177,12 +230,36 @@ class ClientSession:
         await self.ready()
 
         def rejoined(session_id):
-            def failed(error):
-                console.error("raccoon: the session did not resume", error)
+            self._ready_again(connection, connection.generation, 0)
 
-            self.ready().then(None, failed)
+        def left(reason):
+            # Until ready() answers again: the page keeps everything, but says so.
+            if self.connection is connection:
+                self._set_state("connecting")
+
+        connection.on_leave(left)
 
         self._unsubscribe_join = connection.on_join(rejoined)
+
+    def _ready_again(self, connection, generation, attempt):
+        """ready() after a reconnection, tried again with backoff while the
+        service is not back yet (after a router restart it re-registers)."""
+
+        def failed(error):
+            if self.connection is not connection or connection.generation != generation:
+                return  # gone, or joined again: that join asks for itself
+            if attempt + 1 >= _READY_ATTEMPTS:
+                console.error("raccoon: the session did not resume", error)
+                return
+            delay = Math.min(0.25 * Math.pow(2, attempt), 4)
+            console.info(f"raccoon: the session resumes again in {delay} s: {error}")
+
+            def again(ignored):
+                self._ready_again(connection, generation, attempt + 1)
+
+            sleep(delay).then(again)
+
+        self.ready().then(None, failed)
 
     async def ready(self):
         """Ask for the session's description and make the views it lacks."""
@@ -252,6 +329,12 @@ class ClientSession:
             console.warn(f"raccoon: closing the view of {context_id} failed", error)
 
     def _ended(self, reason):
+        if reason == "shutdown":
+            # The service process stops (a restart, a deployment): the login
+            # is still good; the connection comes back to this or another
+            # process, whose ready() builds the tree afresh.
+            console.info("raccoon: the server is restarting; the page reconnects by itself")
+            return
         self.lost("You have been logged out." if reason == "logout" else f"Session {reason}.")
 
     # -- the end -----------------------------------------------------------------------
@@ -268,6 +351,7 @@ class ClientSession:
         connection = self.connection
         self.connection = None
         self.description = None
+        _forget()
         if not is_none(self._unsubscribe_join):
             self._unsubscribe_join()
             self._unsubscribe_join = None
@@ -277,6 +361,32 @@ class ClientSession:
             connection.close()
         self.show_login(message)
         self._set_state("lost")
+
+
+# The tab's login id survives a reload in sessionStorage (per tab, gone with it).
+_STORAGE_KEY = "raccoon.login"
+
+
+def _remember(sid):
+    try:
+        window.sessionStorage.setItem(_STORAGE_KEY, sid)
+    except Error as error:  # storage disabled: a reload then asks to log in
+        console.warn("raccoon: cannot keep the login across reloads", error)
+
+
+def _remembered():
+    try:
+        return window.sessionStorage.getItem(_STORAGE_KEY)
+    except Error:
+        return None
+
+
+def _forget():
+    try:
+        window.sessionStorage.removeItem(_STORAGE_KEY)
+    except Error:
+        return None
+    return None
 
 
 def read_config():
@@ -293,7 +403,17 @@ def boot(views):
     def start():
         session = ClientSession(read_config(), views)
         window.raccoon_session = session
-        session.show_login()
+
+        def resumed(done):
+            if not done:
+                session.show_login()
+
+        def failed(error):
+            console.error("raccoon: resuming the login failed", error)
+            session.show_login()
+
+        session._set_state("connecting")
+        session.resume().then(resumed, failed)
 
     if document.readyState == "loading":
         document.addEventListener("DOMContentLoaded", start)

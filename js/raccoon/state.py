@@ -16,12 +16,16 @@ under CPython too)::
 it); ``state.children`` and ``state.synced`` are tracked too.
 """
 
-from __globals__ import Error, console
+from __globals__ import Error, Math, console
 
 from .compat import is_none
 from .errors import NodeError
+from .promise import sleep
 from .replica import Replica
 from .signal import log_error
+
+# Tries of a resync before giving up (about half a minute with the backoff).
+_RESYNC_ATTEMPTS = 10
 
 
 class RemoteState:
@@ -125,14 +129,23 @@ class RemoteState:
         if not is_none(problem):
             self._resync_later(problem)
 
-    def _resync_later(self, why):
+    def _resync_later(self, why, attempt=0):
         if not is_none(self._resyncing) or self._closed:
             return
         console.info(f"raccoon: the replica of {self.path} resyncs: {why}")
         path = self.path
 
         def failed(error):
-            log_error(f"the replica of {path} cannot resync", error)
+            if self._closed:
+                return
+            if attempt + 1 >= _RESYNC_ATTEMPTS:
+                log_error(f"the replica of {path} cannot resync", error)
+                return
+            # Right after a router restart the service may not have registered
+            # its procedures again (the authorizer, the node's __state__) yet.
+            delay = Math.min(0.25 * Math.pow(2, attempt), 4)
+            console.info(f"raccoon: the replica of {path} resyncs again in {delay} s: {error}")
+            sleep(delay).then(lambda ignored: self._resync_later(why, attempt + 1))
 
         # .then(None, f): JavaScripthon refuses the name `.catch`.
         self.resync().then(None, failed)

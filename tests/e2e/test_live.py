@@ -283,3 +283,23 @@ async def test_a_router_restart_resumes_the_page_without_a_reload(
     await update_company(carl, pk, {"city": city})
     await text_appears(ann, "div.safety-grid[data-grid=companies]", city)
     await ann.screenshot(path=artifacts / "resumed.png")
+
+
+async def test_a_reload_continues_the_login_with_the_open_views(
+    browsers: Browsers, safety_service: Service, artifacts: Path
+) -> None:
+    ann = await logged_in(browsers, safety_service, "ann")
+    view = ann.locator("section.raccoon-view[data-view=Companies]")
+    context = await view.get_attribute("data-context")
+    await ann.reload()
+    await expect(ann.locator("#raccoon")).to_have_attribute("data-state", "ready")
+    await expect(ann.locator("#raccoon-login-form")).to_have_count(0)
+    await expect(ann.locator(f"section.raccoon-view[data-context={context}]")).to_have_count(1)
+    await expect(companies_grid(ann)).to_have_attribute("data-total", "200")
+    await ann.screenshot(path=artifacts / "reloaded.png")
+    # After a logout a reload asks for the password again.
+    await ann.click("button.raccoon-action[data-action=logout]")
+    await expect(ann.locator("#raccoon-login-form")).to_be_visible()
+    await ann.reload()
+    await expect(ann.locator("#raccoon")).to_have_attribute("data-state", "login")
+    await expect(ann.locator("#raccoon-login-form")).to_be_visible()

@@ -33,6 +33,12 @@ async def _log_in(page: Page) -> None:
     await page.wait_for_selector("h1.demo-title", timeout=30_000)
 
 
+async def _still_logged_in(page: Page) -> None:
+    """After a reload the tab continues its login (no password asked)."""
+    await page.wait_for_selector("h1.demo-title", timeout=30_000)
+    assert await page.locator("#raccoon-username").count() == 0
+
+
 async def _scenario(run: RaccoonProcess, app: Path, url: str, artifacts: Path) -> None:
     views = app / "client" / "demo" / "views.py"
     original = views.read_text()
@@ -40,6 +46,7 @@ async def _scenario(run: RaccoonProcess, app: Path, url: str, artifacts: Path) -
         browser = await launch_chromium(pw)
         try:
             page = await browser.new_page()
+            page.on("console", lambda m: print(f"[browser {m.type}] {m.text}"))
             await page.goto(url)
             await _log_in(page)
             assert await page.text_content("h1.demo-title") == "demo"
@@ -70,7 +77,7 @@ async def _scenario(run: RaccoonProcess, app: Path, url: str, artifacts: Path) -
             views.write_text(edited)
             await run.await_for(r"client\s+rebuilt in", within=120, since=since)
             await page.wait_for_function(RELOADED, timeout=60_000)
-            await _log_in(page)
+            await _still_logged_in(page)
             assert await page.text_content("h1.demo-title") == "demo, edited"
             await page.screenshot(path=artifacts / "edited.png")
 
@@ -102,7 +109,7 @@ async def _scenario(run: RaccoonProcess, app: Path, url: str, artifacts: Path) -
             await run.await_for(r"controllers\.py changed: restarting", within=30, since=since)
             await run.await_for(r"Ctrl-C to stop", within=120, since=since)
             await page.wait_for_function(RELOADED, timeout=60_000)
-            await _log_in(page)
+            await _still_logged_in(page)  # the login outlives the server's restart
             assert await page.text_content("h1.demo-title") == "demo, edited"
         finally:
             await browser.close()
