@@ -8,12 +8,19 @@ with ``await node.remote(cursor_path).observe()`` (see ``raccoon.node``):
 because the state is a :class:`~raccoon.reactive.ReactiveDict` replicated
 key by key, an update of one row in the window sends that row only.
 
-Changes come from the :class:`~raccoon.data.ChangeFeed`: a change of a row
-in the window re-reads that row; a change that can move rows in or out of
-the window (an insert or delete that the filter may match, an update of a
-filtered or sorted field) re-reads the window and the total. Work is
-coalesced: while one reload runs, further changes only mark what must be
-done next, so a burst of writes costs a few reloads, not one each.
+Changes come from the :class:`~raccoon.data.ChangeFeed`, through one
+subscription per table for all the cursors of the process (``_dispatch``):
+a change reaches only the cursors whose window holds the row or whose
+filter or sort reads a field it changed (any cursor of the tenant, for an
+insert or a delete). An updated row of the window is taken from the change
+log or re-read; a change that can move rows in or out of the window
+re-reads the window and counts again. Work is coalesced: while one reload
+runs, further changes only mark what must be done next, so a burst of
+writes costs a few reloads, not one each.
+
+Each query's statements are built and compiled once (``_window``); the
+window and the total come in one statement, and moving the window (or
+sorting) reuses the last total unless a change since may have altered it.
 """
 
 from __future__ import annotations
@@ -29,13 +36,16 @@ from raccoon.reactive import FrozenDict, freeze
 
 from ._changes import Change
 from ._database import Database
+from ._dispatch import ANY_TENANT, Interest, TableCursors, table_cursors
 from ._errors import DataError, FilterError
-from ._feed import ChangeFeed, Subscription
+from ._feed import ChangeFeed
 from ._filters import Filter
 from ._history import history
 from ._principal import Principal
-from ._reads import count, get, read
+from ._reads import get, read
+from ._sorting import Sort
 from ._source import Source
+from ._window import WindowStatements
 from ._writes import create, delete, update
 
 __all__ = ["Cursor", "DetailCursor", "data_rpc_error", "row_key"]
@@ -114,13 +124,21 @@ class Cursor(WAMPNode):
         self.db = db
         self.feed = feed
         self.principal = principal
+        self._index: TableCursors | None = None
+        self._statements: WindowStatements | None = None
+        self._query_filter: Filter | None = None
+        self._query_sort: Sort = source.sort([])
+        self._watched: frozenset[str] = frozenset()
         self._filter_spec = filters
-        self._filter: Filter | None = source.filter(filters) if filters else None
+        self._filter = source.filter(filters) if filters else None
         self._sort = source.sort(sort or [])
         self._offset, self._limit = _check_window(offset, limit)
         self._ids: tuple[Any, ...] = ()
         self._window_set: frozenset[Any] = frozenset()
-        self._subscription: Subscription | None = None
+        # The total of the last count, and whether a change since may have
+        # altered it: moving or resizing the window needs no new count.
+        self._total = 0
+        self._count_stale = True
         self._work: asyncio.Task[None] | None = None
         self._reload_all = False
         self._reload_rows: set[Any] = set()
@@ -131,6 +149,50 @@ class Cursor(WAMPNode):
         self.reloads = 0
         self.row_refreshes = 0
         self.logged_rows = 0
+
+    # -- the query ----------------------------------------------------------------
+    # Filter and sort are properties: changing either drops the compiled
+    # statements and tells the change index which fields now matter.
+    @property
+    def _filter(self) -> Filter | None:
+        return self._query_filter
+
+    @_filter.setter
+    def _filter(self, value: Filter | None) -> None:
+        self._query_filter = value
+        self._count_stale = True
+        self._query_changed()
+
+    @property
+    def _sort(self) -> Sort:
+        return self._query_sort
+
+    @_sort.setter
+    def _sort(self, value: Sort) -> None:
+        self._query_sort = value
+        self._query_changed()
+
+    def _query_changed(self) -> None:
+        self._statements = None
+        watched = {key.field for key in self._query_sort.keys}
+        if self._query_filter is not None:
+            watched |= self._query_filter.fields
+        self._watched = frozenset(watched)
+        if self._index is not None:
+            self._index.set_interest(self, self._interest())
+
+    def _interest(self) -> Interest:
+        tenant = self.principal.tenant if self.source.scoped else ANY_TENANT
+        return (tenant, self._watched)
+
+    @property
+    def _compiled(self) -> WindowStatements:
+        """The compiled statements of the current query (built on first use)."""
+        if self._statements is None:
+            self._statements = WindowStatements(
+                self.source, self.principal, self._query_filter, self._query_sort
+            )
+        return self._statements
 
     # -- lifecycle -------------------------------------------------------------
     async def _node_bind_hook(self) -> None:
@@ -149,15 +211,17 @@ class Cursor(WAMPNode):
         )
         await super()._node_bind_hook()
         table = self.source.table
-        self._subscription = self.feed.subscribe(
-            table.fullname if table is not None else self.source.name, self._on_change
+        self._index = table_cursors(
+            self.feed, table.fullname if table is not None else self.source.name
         )
+        self._index.add(self, self.source.pk, self._interest())
+        self._index.set_window(self, (), self._window_set)  # bound again: the rows it shows
         await self._reload()
 
     async def _node_unbind_hook(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
-            self._subscription = None
+        if self._index is not None:
+            self._index.remove(self, self._window_set)
+            self._index = None
         if self._work is not None and not self._work.done():
             self._work.cancel()
         await super()._node_unbind_hook()
@@ -168,24 +232,30 @@ class Cursor(WAMPNode):
 
     # -- reading ---------------------------------------------------------------
     async def _reload(self) -> None:
-        """Re-read the window and the total, and publish the differences."""
+        """Re-read the window — and the total, unless no change since the
+        last count can have altered it — and publish the differences."""
         self.reloads += 1
-        filters = self._filter_spec
+        executor = self.db.executor
         try:
-            rows = await read(
-                self.db,
-                self.source,
-                self.principal,
-                filters=filters,
-                sort=self._sort.to_spec(),
-                offset=self._offset,
-                limit=self._limit,
-            )
-            total = await count(self.db, self.source, self.principal, filters=filters)
+            statements = self._compiled
+            if self._count_stale:
+                # Cleared before the read: a change arriving meanwhile marks
+                # it again and schedules another reload, which counts again.
+                self._count_stale = False
+                try:
+                    rows, total = await statements.rows_and_total(
+                        executor, self._offset, self._limit
+                    )
+                except BaseException:
+                    self._count_stale = True
+                    raise
+                self._total = total
+            else:
+                rows = await statements.rows(executor, self._offset, self._limit)
         except DataError as exc:
             self.node_data.update(status="error", error=exc.to_dict())
             raise
-        self._apply_window(rows, total)
+        self._apply_window(rows, self._total)
 
     def _apply_window(self, rows: list[dict[str, Any]], total: int) -> None:
         pk = self.source.pk
@@ -196,8 +266,11 @@ class Cursor(WAMPNode):
             data[row_key(row[pk])] = row  # equal rows change nothing, send nothing
         for old in gone:
             data.pop(row_key(old), None)
+        window = frozenset(ids)
+        if self._index is not None and window != self._window_set:
+            self._index.set_window(self, self._window_set - window, window - self._window_set)
         self._ids = ids
-        self._window_set = frozenset(ids)
+        self._window_set = window
         data.update(ids=ids, total=total, status="ready", error=None)
 
     async def _refresh_rows(self, pks: set[Any]) -> bool:
@@ -214,6 +287,7 @@ class Cursor(WAMPNode):
         )
         found = {row[self.source.pk]: row for row in rows}
         if len(found) != len(pks):
+            self._count_stale = True  # a row left the result: the total may differ
             return False
         for pk, row in found.items():
             self.node_data[row_key(pk)] = row
@@ -263,12 +337,10 @@ class Cursor(WAMPNode):
 
     def _moves(self, change: Change) -> bool:
         """Whether the change touches a field the filter or the sort uses."""
-        if change.before is None or change.after is None:
+        before, after = change.before, change.after
+        if before is None or after is None:
             return True
-        fields = {key.field for key in self._sort.keys}
-        if self._filter is not None:
-            fields |= self._filter.fields
-        return any(change.before.get(f) != change.after.get(f) for f in fields)
+        return any(before.get(f) != after.get(f) for f in self._watched)
 
     def _may_match(self, change: Change) -> bool:
         rows = [r for r in (change.before, change.after) if r is not None]
@@ -285,6 +357,7 @@ class Cursor(WAMPNode):
     def _schedule(self, *, full: bool = False, pk: Any = None) -> None:
         if full:
             self._reload_all = True
+            self._count_stale = True  # an insert, delete or move: count again
         elif pk is not None:
             self._reload_rows.add(pk)
         if self._work is None or self._work.done():
@@ -394,17 +467,10 @@ class Cursor(WAMPNode):
             offset, limit = _check_window(offset, limit)
         except ValueError as exc:
             raise RPCError(str(exc), uri="raccoon.error.invalid_arguments") from None
-        return await _as_rpc(
-            read(
-                self.db,
-                self.source,
-                self.principal,
-                filters=self._filter_spec,
-                sort=self._sort.to_spec(),
-                offset=offset,
-                limit=limit,
-            )
-        )
+        try:
+            return await self._compiled.rows(self.db.executor, offset, limit)
+        except DataError as exc:
+            raise data_rpc_error(exc) from None
 
     @call
     async def get(self, pk: Any) -> dict[str, Any]:

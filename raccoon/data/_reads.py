@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from raccoon.data._database import Database, Executor
+from raccoon.data._database import Database, Executor, compile_statement
 from raccoon.data._errors import NotFoundError
 from raccoon.data._principal import Principal
 from raccoon.data._source import Source
@@ -46,14 +46,16 @@ async def read(
     :class:`~raccoon.data.FilterError`.
     """
     statement = source.select(principal, filters, sort, offset, limit, after=after, before=before)
-    return [source.row(record) for record in await _executor(db).fetch(statement)]
+    records = await _executor(db)._read(*compile_statement(statement))
+    return [source.row(record) for record in records]
 
 
 async def count(
     db: Database | Executor, source: Source, principal: Principal, *, filters: Any = None
 ) -> int:
     """How many rows ``principal`` may see match ``filters``."""
-    return int(await _executor(db).fetchval(source.count(principal, filters)))
+    records = await _executor(db)._read(*compile_statement(source.count(principal, filters)))
+    return int(records[0][0])
 
 
 async def get(
@@ -64,7 +66,8 @@ async def get(
     Raises :class:`~raccoon.data.NotFoundError` if it does not exist or
     ``principal`` may not see it (another tenant, a row rule).
     """
-    record = await _executor(db).fetchrow(source.get(principal, pk))
+    records = await _executor(db)._read(*compile_statement(source.get(principal, pk)))
+    record = records[0] if records else None
     if record is None:
         raise NotFoundError(
             f"no record {pk!r} in {source.name!r}", source=source.name, pk=json_value(pk)

@@ -501,6 +501,10 @@ class Source:
                 row = {name: record[name] for name in self.fields}
         else:
             row = {name: record[name] for name in self.fields}
+        return self._convert(row)
+
+    def _convert(self, row: dict[str, Any]) -> dict[str, Any]:
+        # `row` holds exactly the exposed fields, as asyncpg returned them.
         for name in self._json_fields:
             value = row[name]
             if value is not None:

@@ -350,3 +350,70 @@ async def test_detail_follows_master_current_id(env, connection1, connection2):
     finally:
         await detail.node_unbind()
         await master.node_unbind()
+
+
+@pytest.mark.asyncio
+async def test_statements_are_kept_per_query_and_the_total_per_filter(
+    env, connection1, connection2, monkeypatch
+):
+    from raccoon.data._window import WindowStatements
+
+    calls: list[str] = []
+    rows, rows_and_total = WindowStatements.rows, WindowStatements.rows_and_total
+
+    async def spy_rows(self, *args):
+        calls.append("rows")
+        return await rows(self, *args)
+
+    async def spy_rows_and_total(self, *args):
+        calls.append("rows+total")
+        return await rows_and_total(self, *args)
+
+    monkeypatch.setattr(WindowStatements, "rows", spy_rows)
+    monkeypatch.setattr(WindowStatements, "rows_and_total", spy_rows_and_total)
+    cursor = env.cursor(sort=["name"], limit=5)
+    async with observed(cursor, connection1, connection2) as (state, client):
+        proxy = client.remote("@companies")
+        first = cursor._compiled
+        await proxy.set_window(10, 5)  # scrolling: same statements, the total is kept
+        assert cursor._compiled is first and calls == ["rows+total", "rows"]
+        await proxy.set_sort(["-name"])  # a new order, the same rows to count
+        assert cursor._compiled is not first and calls[-1] == "rows"
+        await proxy.set_filters({"field": "city", "op": "eq", "value": "City 3"})
+        assert calls[-1] == "rows+total"
+        expected = await env.sql.fetchval(
+            "SELECT count(*) FROM companies WHERE tenant = 'acme' AND city = 'City 3'"
+        )
+        assert state.data["total"] == cursor.node_data["total"] == expected
+        # A matching insert while scrolled: counted again, not taken from before.
+        await proxy.set_window(1, 3)
+        await env.sql.execute(
+            "INSERT INTO companies (tenant, name, city) VALUES ('acme', 'Company 9999', 'City 3')"
+        )
+        await wait_for(lambda: state.data["total"] == expected + 1)
+        await cursor.settled()
+        direct = await env.sql.fetch(
+            "SELECT id FROM companies WHERE tenant = 'acme' AND city = 'City 3' "
+            "ORDER BY name DESC, id OFFSET 1 LIMIT 3"
+        )
+        assert list(cursor.node_data["ids"]) == [r["id"] for r in direct]
+        # An update of a field the cursor neither filters nor sorts on, outside
+        # the window: no work at all.
+        reloads = cursor.reloads
+        await env.sql.execute("UPDATE companies SET version = 7 WHERE name = 'Company 0100'")
+        await env.feed.sync()
+        assert cursor.reloads == reloads
+
+
+@pytest.mark.asyncio
+async def test_a_cursor_bound_again_still_follows_its_rows(env, connection1):
+    cursor = env.cursor(sort=["name"], limit=3)
+    await cursor.node_bind(Path("app") + "again", connection1.new_context())
+    await cursor.node_unbind()
+    await cursor.node_bind(Path("app") + "again", connection1.new_context())
+    try:
+        pk = cursor.node_data["ids"][1]
+        await env.sql.execute("UPDATE companies SET city = 'Ravenna' WHERE id = $1", pk)
+        await wait_for(lambda: cursor.node_data[row_key(pk)]["city"] == "Ravenna")
+    finally:
+        await cursor.node_unbind()
