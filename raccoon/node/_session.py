@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 from typing import TYPE_CHECKING, Any
 
 import txaio
@@ -34,6 +35,8 @@ __all__ = [
     "Subscription",
     "Topic",
 ]
+
+log = logging.getLogger("raccoon.node")
 
 DETAILS_ARG = "_raccoon_details"
 # Reasons for which trying again with the same credentials cannot help.
@@ -179,6 +182,12 @@ class Session(ApplicationSession):
     def onUserError(self, fail: Any, msg: str) -> None:
         # Our endpoints turn every failure into an ApplicationError on
         # purpose and log unexpected ones themselves: don't log them twice.
-        if isinstance(getattr(fail, "value", None), ApplicationError):
+        error = getattr(fail, "value", None)
+        if isinstance(error, ApplicationError):
+            return
+        if isinstance(error, asyncio.CancelledError):
+            # The caller went away (or cancelled) while the endpoint ran:
+            # nobody waits for the answer; not an error of ours.
+            log.debug("an invocation was cancelled: %s", msg)
             return
         super().onUserError(fail, msg)

@@ -15,6 +15,7 @@ kept next to the bundle and compared first.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import logging
 import os
@@ -111,9 +112,14 @@ def build_client(
     # replaced only after a successful build (the map first, so that a new
     # bundle never pairs with an old map).
     staged = bundle(result.out, package.name, out=out / _STAGING, mode=mode)
+    # Served gzipped to browsers that accept it (aiohttp's FileResponse picks
+    # the .gz next to the file): a fifth of the bytes on the wire.
+    staged_gz = staged.path.with_name(staged.path.name + ".gz")
+    staged_gz.write_bytes(gzip.compress(staged.path.read_bytes(), 9))
     bundle_path.parent.mkdir(parents=True, exist_ok=True)
     map_path = bundle_path.with_name(bundle_path.name + ".map")
     os.replace(staged.source_map, map_path)
+    os.replace(staged_gz, bundle_path.with_name(bundle_path.name + ".gz"))
     os.replace(staged.path, bundle_path)
     made = dataclasses.replace(staged, path=bundle_path, source_map=map_path)
     stamp.write_text(current, encoding="utf-8")

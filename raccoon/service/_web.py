@@ -278,8 +278,12 @@ async def _bundle(request: web.Request) -> web.StreamResponse:
     if not path.is_file():
         raise ApiError(404, "no_bundle", f"the client bundle {path} does not exist: build it first")
     content_type = "application/javascript" if name == "bundle.js" else "application/json"
-    response = web.FileResponse(path, headers={"Content-Type": content_type})
-    return response
+    compressed = path.with_name(path.name + ".gz")
+    if compressed.is_file() and compressed.stat().st_mtime_ns < path.stat().st_mtime_ns:
+        # A .gz older than the bundle belongs to an earlier build: never serve
+        # it (FileResponse would, to browsers that accept gzip).
+        return web.Response(body=path.read_bytes(), headers={"Content-Type": content_type})
+    return web.FileResponse(path, headers={"Content-Type": content_type})
 
 
 async def _login(request: web.Request) -> web.Response:

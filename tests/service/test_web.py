@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -113,3 +114,39 @@ async def test_unknown_paths_and_methods_answer_json(service: Service, browser: 
         assert response.status == 405
         answer = await response.json()
         assert answer["error"] == "method_not_allowed" and "GET" in answer["message"]
+
+
+async def test_the_bundle_goes_gzipped_through_the_router_when_built_so(
+    service: Service, browser: Browser, bundle: Path
+) -> None:
+    text = "console.log('raccoon');\n" * 200
+    compressed = bundle.with_name("bundle.js.gz")
+    _write(bundle, text.encode())
+    _write(compressed, gzip.compress(text.encode()))
+    headers = {"Accept-Encoding": "gzip"}
+    url = service.url + "/static/bundle.js"  # the public port: Crossbar's web proxy
+    async with browser.http.get(url, headers=headers, auto_decompress=False) as response:
+        assert response.status == 200
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.content_type == "application/javascript"
+        body = await response.read()
+    assert len(body) < len(text) / 5 and gzip.decompress(body).decode() == text
+    # Without gzip in Accept-Encoding: the plain file.
+    async with browser.http.get(url, headers={"Accept-Encoding": "identity"}) as response:
+        assert "Content-Encoding" not in response.headers
+        assert await response.text() == text
+    # A .gz older than the bundle (an earlier build) is never served.
+    _write(bundle, b"console.log('rebuilt');\n")
+    _make_older(compressed, than=bundle)
+    async with browser.http.get(url, headers=headers, auto_decompress=False) as response:
+        assert "Content-Encoding" not in response.headers
+        assert await response.text() == "console.log('rebuilt');\n"
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def _make_older(path: Path, *, than: Path) -> None:
+    stale = than.stat().st_mtime_ns - 10**9
+    os.utime(path, ns=(stale, stale))

@@ -64,6 +64,7 @@ class Grid:
         self.scroller = None
         self._computations = []
         self._scroll_timer = None
+        self._scroll_offset = 0
         self._filter_timer = None
         self._moves = 0  # keyboard moves so far: answers to older ones are dropped
         self._position = None  # the current record's row number, when known
@@ -203,13 +204,16 @@ class Grid:
 
     # -- what the user does ----------------------------------------------------------------
     def _scrolled(self, top):
+        # Throttled, not debounced: during a long scroll (wheel events come
+        # every ~17 ms) the window follows every 30 ms, and the last position
+        # is always asked for.
+        self._scroll_offset = Math.floor(top / ROW_HEIGHT)
         if not is_none(self._scroll_timer):
-            clearTimeout(self._scroll_timer)
-        offset = Math.floor(top / ROW_HEIGHT)
+            return
 
         def move_window():
             self._scroll_timer = None
-            self.cursor.set_window(offset, self.visible + _SLACK).then(None, _report)
+            self.cursor.set_window(self._scroll_offset, self.visible + _SLACK).then(None, _report)
 
         self._scroll_timer = setTimeout(move_window, 30)
 
