@@ -332,41 +332,19 @@ This is Python for the browser (see Raccoon's docs/client-python.md):
 wrong, with file:line and the fix.
 """
 
-from __globals__ import console
 from raccoon.view import View, element
+from raccoon.widgets.desktop import DesktopView as BaseDesktopView
 from raccoon.widgets.form import RecordForm
 from raccoon.widgets.grid import Grid
 
 __all__ = ["DesktopView", "MasterDetailView"]
 
 
-class DesktopView(View):
-    """The actions the desktop controller offers, as buttons."""
+class DesktopView(BaseDesktopView):
+    """The framework's desktop (its actions as buttons), with our title class."""
 
-    async def render(self, holder):
-        title = self.description.view_spec.title
-        holder.appendChild(element("h1", {"class": "{{name}}-title"}, [title or "{{name}}"]))
-        for action in self.description.actions:
-            button = element(
-                "button",
-                {"class": "raccoon-action", "data-action": action.id, "title": action.hint or ""},
-                [action.label or action.id],
-            )
-            button.addEventListener("click", self._runner(action.id))
-            holder.appendChild(button)
-
-    def _runner(self, action_id):
-        def run(event):
-            self.activate(action_id).then(None, lambda error: console.error(action_id, error))
-
-        return run
-
-    async def activate(self, action_id):
-        if action_id == "logout":
-            await self.session.logout()
-            return None
-        described = await self.run_action(action_id)
-        return await self.session._opened(described)
+    def title_class(self):
+        return "raccoon-title {{name}}-title"
 
 
 #: What the grids show: a column per field.

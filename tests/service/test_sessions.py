@@ -199,26 +199,40 @@ async def test_ready_without_a_tree_says_so(service: Service) -> None:
     assert time.monotonic() - started < 1  # no waiting for a tree that cannot come
 
 
-@pytest.mark.timeout(120)
-async def test_the_tree_survives_a_router_restart(service: Service, browser: Browser) -> None:
-    """Every WAMP session dies with the router; the backend reconnects and
-    reconciles with the router's session list, the browser reconnects and
-    resumes its tree."""
+async def notes_with_one_item(service: Service, browser: Browser) -> tuple[Any, str, str]:
+    """A logged-in browser connection with the notes context open and one note
+    kept in it: ``(connection, session prefix, controller path)``."""
     await browser.login("ann", PASSWORD)
     conn = await browser.connection()
     prefix = browser.prefix
     await conn.call("raccoon.public.session.ready")
     opened = await conn.call(f"{prefix}.open", ["view", {"source": "test.notes"}])
     await conn.call(f"{opened['controller']}.add", ["kept"])
-    node = service.sessions.node(prefix)
-    before = conn.session_id
-    await service.router.restart()
+    return conn, prefix, opened["controller"]
+
+
+async def resumes_with_its_state(
+    service: Service, conn: Any, prefix: str, controller: str, node: Any, before: int
+) -> None:
+    """After the router came back: the backend and the browser joined again,
+    and the browser finds the same tree, its note included."""
     await until(lambda: service.backend.is_connected, within=60)
     await until(lambda: conn.is_connected and conn.session_id != before, within=60)
     described = await conn.call("raccoon.public.session.ready", timeout=20)
     assert described["resumed"] is True and service.sessions.node(prefix) is node
-    assert await conn.call(f"{opened['controller']}.items_") == ["kept"]
+    assert await conn.call(f"{controller}.items_") == ["kept"]
     assert service.sessions.state_of(prefix) is SessionState.ATTACHED
+
+
+@pytest.mark.timeout(120)
+async def test_the_tree_survives_a_router_restart(service: Service, browser: Browser) -> None:
+    """Every WAMP session dies with the router; the backend reconnects and
+    reconciles with the router's session list, the browser reconnects and
+    resumes its tree."""
+    conn, prefix, controller = await notes_with_one_item(service, browser)
+    node, before = service.sessions.node(prefix), conn.session_id
+    await service.router.restart()
+    await resumes_with_its_state(service, conn, prefix, controller, node, before)
 
 
 @pytest.mark.timeout(120)
@@ -227,23 +241,14 @@ async def test_a_router_that_dies_is_started_again_and_the_tree_resumes(
 ) -> None:
     """Crossbar killed from outside (its whole process group, SIGKILL): the
     service notices, starts it again on the same port, and everyone resumes."""
-    await browser.login("ann", PASSWORD)
-    conn = await browser.connection()
-    prefix = browser.prefix
-    await conn.call("raccoon.public.session.ready")
-    opened = await conn.call(f"{prefix}.open", ["view", {"source": "test.notes"}])
-    await conn.call(f"{opened['controller']}.add", ["kept"])
-    node = service.sessions.node(prefix)
+    conn, prefix, controller = await notes_with_one_item(service, browser)
+    node, before = service.sessions.node(prefix), conn.session_id
     watch = service.router_watch
     assert watch is not None
-    restarts, dead_pid, before = watch.restarts, service.router.pid, conn.session_id
+    restarts, dead_pid = watch.restarts, service.router.pid
     assert dead_pid is not None
     os.killpg(dead_pid, signal.SIGKILL)
     await until(lambda: watch.restarts == restarts + 1, within=60)
     assert service.router.running and service.router.pid != dead_pid
     assert not psutil.pid_exists(dead_pid) or psutil.Process(dead_pid).status() == "zombie"
-    await until(lambda: service.backend.is_connected, within=60)
-    await until(lambda: conn.is_connected and conn.session_id != before, within=60)
-    described = await conn.call("raccoon.public.session.ready", timeout=20)
-    assert described["resumed"] is True and service.sessions.node(prefix) is node
-    assert await conn.call(f"{opened['controller']}.items_") == ["kept"]
+    await resumes_with_its_state(service, conn, prefix, controller, node, before)

@@ -3,6 +3,7 @@
 Import each from its module (the package itself exports nothing, so the
 core bundle does not carry Tabulator):
 
+- :mod:`.desktop` — ``DesktopView``: the desktop's actions as buttons;
 - :mod:`.grid` — ``Grid``: a cursor's window in a Tabulator table, virtual
   scrolling over the whole result, server-side sort and filter, keyboard
   navigation, selection setting ``current_id``;

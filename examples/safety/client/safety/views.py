@@ -6,10 +6,10 @@ user's language (``examples/safety/ui.py``); the widgets come from the
 framework (``raccoon.widgets``).
 """
 
-from __globals__ import console
 from raccoon.compat import get, is_none, push
 from raccoon.tracker import autorun
 from raccoon.view import View, element
+from raccoon.widgets.desktop import DesktopView as BaseDesktopView
 from raccoon.widgets.form import RecordForm
 from raccoon.widgets.grid import Grid
 from raccoon.widgets.history import HistoryPanel
@@ -17,38 +17,11 @@ from raccoon.widgets.history import HistoryPanel
 __all__ = ["AssessmentsView", "CompaniesView", "DesktopView"]
 
 
-class DesktopView(View):
-    """The actions the desktop controller offers, as buttons."""
+class DesktopView(BaseDesktopView):
+    """The framework's desktop, with the register's title class."""
 
-    async def render(self, holder):
-        title = self.description.view_spec.title
-        holder.appendChild(element("h1", {"class": "safety-title"}, [title or "Desktop"]))
-        for action in self.description.actions:
-            button = element(
-                "button",
-                {
-                    "class": "raccoon-action",
-                    "data-action": action.id,
-                    "data-icon": action.icon or "",
-                    "title": action.hint or "",
-                },
-                [action.label or action.id],
-            )
-            button.addEventListener("click", self._runner(action.id))
-            holder.appendChild(button)
-
-    def _runner(self, action_id):
-        def run(event):
-            self.activate(action_id).then(None, lambda error: console.error(action_id, error))
-
-        return run
-
-    async def activate(self, action_id):
-        if action_id == "logout":
-            await self.session.logout()
-            return None
-        described = await self.run_action(action_id)
-        return await self.session._opened(described)
+    def title_class(self):
+        return "raccoon-title safety-title"
 
 
 def _mount_grid(grid, parent):
