@@ -64,12 +64,15 @@ async def test_login_shows_the_desktop_actions(
     await page.screenshot(path=artifacts / "desktop.png")
 
 
-async def test_wrong_password_is_refused(page: Page, safety_service: Service) -> None:
+async def test_wrong_password_is_refused(
+    page: Page, safety_service: Service, artifacts: Path
+) -> None:
     await page.goto(safety_service.url + "/")
     await page.fill("#raccoon-username", "ann")
     await page.fill("#raccoon-password", "nope")
     await page.click("#raccoon-login")
     await expect(page.locator("#raccoon-login-error")).to_contain_text("wrong username")
+    await page.screenshot(path=artifacts / "refused.png")
 
 
 async def test_companies_grid_shows_the_window(
