@@ -3,12 +3,10 @@ and the register of every assessment."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from raccoon.context import OPERATIONS, Action, Content, Controller
+from raccoon.context import OPERATIONS, Content, Controller, OpenAction
 from raccoon.context import translatable as _
 from raccoon.data import ChangeFeed, Cursor, Database, DetailCursor
-from raccoon.node import Node, call
+from raccoon.node import Node
 from raccoon.service import Logout
 
 from .sources import SOURCES
@@ -18,7 +16,7 @@ COMPANIES_CONTENT = "safety.companies"
 ASSESSMENTS_CONTENT = "safety.assessments"
 
 
-class OpenCompanies(Action):
+class OpenCompanies(OpenAction):
     """Open the companies register."""
 
     ID = "companies"
@@ -26,15 +24,10 @@ class OpenCompanies(Action):
     LABEL = _("Companies")
     HINT = _("Companies, their workplaces and their risk assessments.")
     ICON = "building"
-
-    @call
-    async def run(self) -> dict[str, Any]:
-        """Open (or reuse) the companies context; returns its description."""
-        context = await self.start_context(OPERATIONS.VIEW, Content(COMPANIES_CONTENT))
-        return context.describe()
+    CONTENT = Content(COMPANIES_CONTENT)
 
 
-class OpenAssessments(Action):
+class OpenAssessments(OpenAction):
     """Open the register of all the tenant's risk assessments."""
 
     ID = "assessments"
@@ -42,12 +35,7 @@ class OpenAssessments(Action):
     LABEL = _("Assessments")
     HINT = _("Every risk assessment of your organisation, in one register.")
     ICON = "list"
-
-    @call
-    async def run(self) -> dict[str, Any]:
-        """Open the assessments register; returns its description."""
-        context = await self.start_context(OPERATIONS.VIEW, Content(ASSESSMENTS_CONTENT))
-        return context.describe()
+    CONTENT = Content(ASSESSMENTS_CONTENT)
 
 
 class SafetyDesktop(Controller):

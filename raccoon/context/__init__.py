@@ -36,7 +36,7 @@ Example::
     await contexts.open_context('view', Content('auth.users', ids=[user_id]))
 """
 
-from ._action import Action, ActionSet
+from ._action import Action, ActionSet, OpenAction
 from ._condition import Condition, Term
 from ._content import Content
 from ._context import ContextNode, ContextState
@@ -74,6 +74,7 @@ __all__ = [
     "ElectionError",
     "InvalidIntent",
     "NoController",
+    "OpenAction",
     "Operation",
     "RegistrationError",
     "Registry",

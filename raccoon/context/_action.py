@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ._controller import Controller
     from ._operation import Operation
 
-__all__ = ["Action", "ActionSet", "contexts_of"]
+__all__ = ["Action", "ActionSet", "OpenAction", "contexts_of"]
 
 
 class Action(WAMPNode):
@@ -87,6 +87,40 @@ class Action(WAMPNode):
     ) -> ContextNode:
         """Open a new context by intent, beside this one in the session."""
         return await contexts_of(self).open_context(operation, content)
+
+
+class OpenAction(Action):
+    """An action that opens a context by intent — declared, with no code::
+
+        class OpenProjects(OpenAction):
+            ID = "open_projects"
+            LABEL = _("Projects")
+            CONTENT = Content("orders.projects")
+            OPERATION = OPERATIONS.VIEW       # the default
+
+    ``run`` opens a new context beside this one in the session (the
+    controller is elected for ``OPERATION`` on ``CONTENT`` as for any intent)
+    and returns its description, from which the client makes the view. A
+    subclass without ``CONTENT`` is refused when it is defined.
+    """
+
+    OPERATION: ClassVar[Operation | str] = "view"
+    CONTENT: ClassVar[Content | dict[str, Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.CONTENT is None:
+            raise TypeError(
+                f"{cls.__qualname__} must set CONTENT, the content it opens: "
+                'CONTENT = Content("orders.projects")'
+            )
+
+    @call
+    async def run(self) -> dict[str, Any]:
+        """Open the context; its description."""
+        assert self.CONTENT is not None  # __init_subclass__ saw to it
+        context = await self.start_context(self.OPERATION, self.CONTENT)
+        return context.describe()
 
 
 class ActionSet(WAMPNode):

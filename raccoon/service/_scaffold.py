@@ -122,14 +122,14 @@ tasks = Source("{{name}}.tasks", tasks_table, permissions=_PERMISSIONS)
 
 _CONTROLLERS = '''"""Controllers: the desktop every session opens, and projects with their tasks."""
 
-from raccoon.context import OPERATIONS, Action, Content, Controller
+from raccoon.context import OPERATIONS, Content, Controller, OpenAction
 from raccoon.context import translatable as _
 from raccoon.data import Cursor, DetailCursor
-from raccoon.node import Node, call
+from raccoon.node import Node
 from raccoon.service import Logout
 
 
-class OpenProjects(Action):
+class OpenProjects(OpenAction):
     """Opens the projects (a new context beside the desktop)."""
 
     ID = "open_projects"
@@ -137,11 +137,7 @@ class OpenProjects(Action):
     LABEL = _("Projects")
     HINT = _("Projects and their tasks.")
     ICON = "folder"
-
-    @call
-    async def run(self) -> dict:
-        context = await self.start_context(OPERATIONS.VIEW, Content("{{name}}.projects"))
-        return context.describe()
+    CONTENT = Content("{{name}}.projects")
 
 
 class Desktop(Controller):

@@ -17,6 +17,7 @@ from raccoon.context import (
     ContextStateError,
     Controller,
     NoController,
+    OpenAction,
     Operation,
     Registry,
 )
@@ -148,11 +149,11 @@ USER = {"source": "auth.users", "ids": [7]}
 class Session:
     """A Contexts container on connection1 and a client node on connection2."""
 
-    def __init__(self, name, connection1, connection2, **context):
+    def __init__(self, name, connection1, connection2, *, controllers=None, **context):
         self.path = Path("ctxtest") + name
         self.server_conn, self.client_conn = connection1, connection2
         self.context_values = context
-        self.contexts = Contexts(registry())
+        self.contexts = Contexts(controllers or registry())
         self.client = WAMPNode()
         self.nodes = [self.client]
 
@@ -410,3 +411,34 @@ async def test_failed_open_leaves_nothing_bound(connection1):
         assert context.state is ContextState.NEW
     finally:
         await context.node_unbind()
+
+
+class OpenUserEditor(OpenAction):
+    ID = "open_user"
+    OPERATION = Operation.EDIT
+    CONTENT = Content("auth.users", ids=[7])
+
+
+class Launcher(Controller):
+    OPERATION = OPERATIONS.VIEW
+    CONTENT = {Content.source == "launcher"}
+    VIEW = {"type": "Launcher"}
+    ACTIONS = [OpenUserEditor]
+
+
+@pytest.mark.asyncio
+async def test_an_open_action_opens_its_intent(connection1, connection2):
+    controllers = Registry([Launcher, UserEditor])
+    async with Session("s9", connection1, connection2, controllers=controllers) as s:
+        launcher = await s.open("view", {"source": "launcher"})
+        opened = await s.client.call(launcher["controller"] + ".actions.open_user.run")
+        assert opened["id"] == "ctx2" and opened["operation"] == "edit"
+        assert opened["content"] == USER and opened["view_spec"]["type"] == "Form"
+        assert isinstance(s.contexts.contexts["ctx2"].controller, UserEditor)
+
+
+def test_an_open_action_without_content_is_refused_when_defined():
+    with pytest.raises(TypeError, match="must set CONTENT"):
+
+        class Nowhere(OpenAction):
+            ID = "nowhere"
