@@ -279,3 +279,38 @@ async def test_an_italian_user_sees_italian(
         "Alcuni valori non sono validi: non è stato salvato nulla."
     )
     await page.screenshot(path=artifacts / "italian.png")
+
+
+async def test_the_grid_follows_a_continuous_scroll(
+    page: Page, safety_service: Service, artifacts: Path
+) -> None:
+    """While the wheel keeps turning, windows keep arriving (the grid asks at
+    most every 30 ms, not only once the scrolling stops)."""
+    await login(page, safety_service)
+    await page.click("button.raccoon-action[data-action=assessments]")
+    assessments = page.locator(register(page))
+    await expect(assessments).to_have_attribute("data-total", "100000")
+    await assessments.evaluate(
+        """grid => {
+            window.__offsets = [];
+            new MutationObserver(() => window.__offsets.push(grid.dataset.offset))
+                .observe(grid, {attributes: true, attributeFilter: ['data-offset']});
+        }"""
+    )
+    # One scroll step per animation frame (~17 ms apart) for a second, in the
+    # page, so that no step waits for Playwright: the windows counted are
+    # those that arrived before the last step.
+    during = await assessments.locator(".raccoon-scroller").evaluate(
+        """scroller => new Promise(done => {
+            let frames = 0;
+            const step = () => {
+                scroller.scrollTop += 100;
+                if (++frames < 60) requestAnimationFrame(step);
+                else done(window.__offsets.length);
+            };
+            requestAnimationFrame(step);
+        })"""
+    )
+    await page.screenshot(path=artifacts / "continuous-scroll.png")
+    # A debounced grid would have asked once, after the last event.
+    assert during >= 3, f"only {during} windows arrived while scrolling"
