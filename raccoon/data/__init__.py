@@ -16,6 +16,7 @@ from raccoon.data._changes import Change, FieldChange, diff_rows
 from raccoon.data._cursor import Cursor, DetailCursor, data_rpc_error, row_key
 from raccoon.data._database import Database, Transaction
 from raccoon.data._errors import (
+    ArgumentError,
     ChangeFeedError,
     ConflictError,
     DatabaseServerError,
@@ -26,11 +27,13 @@ from raccoon.data._errors import (
     NotFoundError,
     PermissionDenied,
     RequestError,
+    TooLargeError,
     ValidationError,
 )
 from raccoon.data._feed import ChangeFeed, FeedState, FeedStatistics, Subscription
 from raccoon.data._filters import OPERATORS, Filter
 from raccoon.data._history import history
+from raccoon.data._limits import MAX_RECORD_BYTES, MAX_RESULT_BYTES
 from raccoon.data._migrations import downgrade, track_table, untrack_table, upgrade
 from raccoon.data._permissions import OPERATIONS, Permissions, RowRule
 from raccoon.data._position import FeedPosition
@@ -45,8 +48,11 @@ from raccoon.data.embedded import DEFAULT_SERVER_ACCOUNT, EmbeddedPostgres, post
 
 __all__ = [
     "DEFAULT_SERVER_ACCOUNT",
+    "MAX_RECORD_BYTES",
+    "MAX_RESULT_BYTES",
     "OPERATIONS",
     "OPERATORS",
+    "ArgumentError",
     "Catalog",
     "Change",
     "ChangeFeed",
@@ -79,6 +85,7 @@ __all__ = [
     "SortKey",
     "Source",
     "Subscription",
+    "TooLargeError",
     "Transaction",
     "ValidationError",
     "change_log",

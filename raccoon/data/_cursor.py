@@ -35,16 +35,20 @@ from raccoon.node import RPCError, WAMPNode, call
 from raccoon.reactive import FrozenDict, freeze
 
 from ._changes import Change
+from ._conditions import And, Compare, Node
 from ._database import Database
 from ._dispatch import ANY_TENANT, Interest, TableCursors, table_cursors
-from ._errors import DataError, FilterError
+from ._errors import ArgumentError, DataError, FilterError, TooLargeError
 from ._feed import ChangeFeed
 from ._filters import Filter
 from ._history import history
+from ._limits import MAX_RESULT_BYTES, fit, id_problem, json_size
 from ._principal import Principal
 from ._reads import get, read
+from ._references import reference_visible, references_of
 from ._sorting import Sort
 from ._source import Source
+from ._types import CoercionError, describe_value
 from ._window import WindowStatements
 from ._writes import create, delete, update
 
@@ -52,8 +56,13 @@ __all__ = ["Cursor", "DetailCursor", "data_rpc_error", "row_key"]
 
 log = logging.getLogger("raccoon.data.cursor")
 
-#: The most rows one window or one bulk read may hold.
+#: The most rows one window or one bulk read may hold. Answers are also
+#: bounded by bytes: see MAX_RESULT_BYTES (raccoon.data._limits).
 MAX_WINDOW = 10_000
+#: The most history entries one call reads.
+HISTORY_PAGE = 100
+# PostgreSQL's OFFSET is a bigint.
+_MAX_OFFSET = 2**63 - 1
 
 
 # A source's description, frozen once: every cursor over the source holds
@@ -206,6 +215,7 @@ class Cursor(WAMPNode):
             limit=self._limit,
             current_id=None,
             dirty=False,
+            truncated=False,
             status="loading",
             error=None,
         )
@@ -255,9 +265,28 @@ class Cursor(WAMPNode):
         except DataError as exc:
             self.node_data.update(status="error", error=exc.to_dict())
             raise
-        self._apply_window(rows, self._total)
+        # The window is state a client receives whole when it observes: it
+        # stops at the byte budget, and says so.
+        fitted, truncated = fit(rows)
+        self._apply_window(fitted, self._total, truncated)
+        if truncated and not fitted:
+            error = self._too_large(rows[0])
+            self.node_data.update(status="error", error=error.to_dict())
 
-    def _apply_window(self, rows: list[dict[str, Any]], total: int) -> None:
+    def _too_large(self, row: dict[str, Any]) -> TooLargeError:
+        pk = row.get(self.source.pk)
+        size = json_size(row)
+        return TooLargeError(
+            f"record {pk!r} of {self.source.name!r} is too large to send: {size} bytes as "
+            f"JSON, an answer holds at most {MAX_RESULT_BYTES}",
+            source=self.source.name,
+            pk=pk,
+            size=size,
+        )
+
+    def _apply_window(
+        self, rows: list[dict[str, Any]], total: int, truncated: bool = False
+    ) -> None:
         pk = self.source.pk
         data = self.node_data
         ids = tuple(row[pk] for row in rows)
@@ -271,19 +300,21 @@ class Cursor(WAMPNode):
             self._index.set_window(self, self._window_set - window, window - self._window_set)
         self._ids = ids
         self._window_set = window
-        data.update(ids=ids, total=total, status="ready", error=None)
+        data.update(ids=ids, total=total, truncated=truncated, status="ready", error=None)
 
     async def _refresh_rows(self, pks: set[Any]) -> bool:
         """Re-read some rows of the window; False when one left the result
         (it must then be reloaded as a whole)."""
         self.row_refreshes += 1
+        # Composed from the parsed filter, not parsed again: the ids of a
+        # window may outnumber a client filter's list limit.
+        source = self.source
+        key_type = source.fields[source.pk].type
+        node: Node = Compare(source.pk, "in", tuple(key_type.coerce(pk) for pk in pks))
+        if self._filter is not None:
+            node = And((self._filter.node, node))
         rows = await read(
-            self.db,
-            self.source,
-            self.principal,
-            filters=_and(
-                self._filter_spec, {"field": self.source.pk, "op": "in", "value": list(pks)}
-            ),
+            self.db, source, self.principal, filters=Filter(node, source.fields, None)
         )
         found = {row[self.source.pk]: row for row in rows}
         if len(found) != len(pks):
@@ -445,7 +476,8 @@ class Cursor(WAMPNode):
 
     @call
     async def set_current(self, pk: Any) -> None:
-        """Make ``pk`` the current record (``None``: no current record)."""
+        """Make ``pk`` the current record (``None``: no current record): one
+        the principal can see (``raccoon.error.not_found`` otherwise)."""
         if pk is not None:
             try:
                 pk = self.source.coerce_pk(pk)
@@ -453,29 +485,62 @@ class Cursor(WAMPNode):
                 raise RPCError(
                     f"{self.node_path}.set_current: {exc}", uri="raccoon.error.invalid_arguments"
                 ) from None
+            if pk not in self._window_set:
+                # Detail cursors follow it, and create records linked to it:
+                # it must be a record this principal may see.
+                await _as_rpc(get(self.db, self.source, self.principal, pk))
         self.node_data["current_id"] = pk
 
     @call
     async def set_dirty(self, dirty: bool) -> None:
         """The client says whether it holds unsaved edits of the current record."""
+        if not isinstance(dirty, bool):
+            raise RPCError(
+                f"dirty: expected true or false, got {describe_value(dirty)}",
+                uri="raccoon.error.invalid_arguments",
+            )
         self.node_data["dirty"] = dirty
 
     @call
     async def rows(self, offset: int, limit: int) -> list[dict[str, Any]]:
-        """A bulk read of rows with the cursor's filters and sort (not kept live)."""
+        """A bulk read of rows with the cursor's filters and sort (not kept live).
+
+        Stops early at the byte budget (``MAX_RESULT_BYTES``): fewer rows
+        than asked, though more match, means "ask again from ``offset +
+        len(rows)``" (:meth:`read_page` says so explicitly).
+        """
+        return (await self.read_page(offset, limit))["rows"]
+
+    @call
+    async def read_page(self, offset: int, limit: int) -> dict[str, Any]:
+        """``{"rows", "more", "next_offset"}``: up to ``limit`` rows from
+        ``offset``, as many as fit the byte budget; ``more`` says whether
+        rows follow (read them from ``next_offset``)."""
         try:
             offset, limit = _check_window(offset, limit)
         except ValueError as exc:
             raise RPCError(str(exc), uri="raccoon.error.invalid_arguments") from None
         try:
-            return await self._compiled.rows(self.db.executor, offset, limit)
+            # One row more than asked: whether any follow, without a count.
+            rows = await self._compiled.rows(self.db.executor, offset, limit + 1)
         except DataError as exc:
             raise data_rpc_error(exc) from None
+        fitted, truncated = fit(rows[:limit])
+        if truncated and not fitted:
+            raise data_rpc_error(self._too_large(rows[0]))
+        return {
+            "rows": fitted,
+            "more": truncated or len(rows) > limit,
+            "next_offset": offset + len(fitted),
+        }
 
     @call
     async def get(self, pk: Any) -> dict[str, Any]:
         """One record, whether in the window or not."""
-        return await _as_rpc(get(self.db, self.source, self.principal, pk))
+        row = await _as_rpc(get(self.db, self.source, self.principal, pk))
+        if json_size(row) > MAX_RESULT_BYTES:
+            raise data_rpc_error(self._too_large(row))
+        return row
 
     @call
     async def create(self, values: dict) -> dict[str, Any]:
@@ -499,26 +564,65 @@ class Cursor(WAMPNode):
         return await _as_rpc(delete(self.db, self.source, self.principal, pk, version))
 
     @call
-    async def history(self, pk: Any) -> list[dict[str, Any]]:
-        """Who changed the record, when, and from what to what (newest first)."""
+    async def history(self, pk: Any, before: int | None = None) -> list[dict[str, Any]]:
+        """Who changed the record, when, and from what to what (newest first).
+
+        At most 100 entries, and no more than fit the byte budget; each has
+        its ``id``: pass the last one's as ``before`` for the entries before
+        it (:meth:`history_page` says whether there are more).
+        """
+        return (await self.history_page(pk, before))["entries"]
+
+    @call
+    async def history_page(self, pk: Any, before: int | None = None) -> dict[str, Any]:
+        """``{"entries", "more", "before"}``: the newest changes of the record
+        (older than the change ``before``), as many as fit the byte budget;
+        ``more`` says whether older ones remain (ask again with ``before``)."""
+        if before is not None and (
+            isinstance(before, bool) or not isinstance(before, int) or not 0 < before < 2**63
+        ):
+            raise data_rpc_error(
+                ArgumentError("before", f"expected a change id, got {describe_value(before)}")
+            )
         await _as_rpc(get(self.db, self.source, self.principal, pk))  # visible to this principal?
         table = self.source.table
         assert table is not None
         tenant = self.principal.tenant if self.source.scoped else None
-        changes = await history(self.db, table, self.source.coerce_pk(pk), tenant=tenant)
-        return [
-            {
-                "at": change.at.isoformat(),
-                "who": change.who,
-                "op": change.op,
-                "changes": [
-                    {"field": d.field, "old": d.before, "new": d.after}
-                    for d in change.diff()
-                    if d.field in self.source.fields and d.field != self.source.version_column
-                ],
-            }
-            for change in changes
-        ]
+        changes = await history(
+            self.db,
+            table,
+            self.source.coerce_pk(pk),
+            tenant=tenant,
+            limit=HISTORY_PAGE + 1,
+            before_id=before,
+        )
+        entries, truncated = fit(self._history_entry(change) for change in changes[:HISTORY_PAGE])
+        if truncated and not entries:
+            size = json_size(self._history_entry(changes[0]))
+            raise data_rpc_error(
+                TooLargeError(
+                    f"a change of record {pk!r} of {self.source.name!r} is too large to send: "
+                    f"{size} bytes as JSON, an answer holds at most {MAX_RESULT_BYTES}",
+                    source=self.source.name,
+                    pk=pk,
+                    size=size,
+                )
+            )
+        more = truncated or len(changes) > HISTORY_PAGE
+        return {"entries": entries, "more": more, "before": entries[-1]["id"] if entries else None}
+
+    def _history_entry(self, change: Change) -> dict[str, Any]:
+        return {
+            "id": change.id,
+            "at": change.at.isoformat(),
+            "who": change.who,
+            "op": change.op,
+            "changes": [
+                {"field": d.field, "old": d.before, "new": d.after}
+                for d in change.diff()
+                if d.field in self.source.fields and d.field != self.source.version_column
+            ],
+        }
 
 
 class DetailCursor(Cursor):
@@ -558,6 +662,11 @@ class DetailCursor(Cursor):
         await self.node_follow(self.master, "current_id", self._follow_master)
 
     async def _follow_master(self, master_id: Any) -> None:
+        if master_id is not None and not await self._master_visible(master_id):
+            # The master may live in another session, or be the browser's:
+            # its id is input. One this principal cannot see is no master.
+            log.warning("detail %s: master id not visible, following none", self.node_path)
+            master_id = None
         if master_id == self.master_id and self.node_data.get("status") == "ready":
             return
 
@@ -569,6 +678,31 @@ class DetailCursor(Cursor):
             self.node_data.update(master_id=master_id, offset=0, current_id=None)
 
         await self._changed_query(apply)
+
+    async def _master_visible(self, master_id: Any) -> bool:
+        """Whether the principal may see the master record ``master_id``,
+        looked up through the link's foreign key (a link without one refers
+        to nothing to protect: the detail's rows are scoped anyway)."""
+        source = self.source
+        if id_problem(master_id) is not None:
+            return False
+        try:
+            typed = source.fields[self.link].type.coerce(master_id)
+        except CoercionError:
+            return False
+        tenant = self.principal.tenant
+        for reference in references_of(source):
+            if self.link in reference.columns and set(reference.columns) <= {
+                self.link,
+                source.tenant_column,
+            }:
+                values = {self.link: typed}
+                if source.tenant_column is not None:
+                    values[source.tenant_column] = tenant
+                return await reference_visible(
+                    self.db.executor, source, self.principal, reference, values, tenant, lock=False
+                )
+        return True
 
     @call
     async def set_filters(self, filters: list | dict | None) -> None:
@@ -609,8 +743,10 @@ def _and(a: Any, b: Any) -> Any:
 
 
 def _check_window(offset: Any, limit: Any) -> tuple[int, int]:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must be an integer >= 0, got {offset!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= _MAX_OFFSET:
+        raise ValueError(f"offset must be an integer >= 0, got {describe_value(offset)}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_WINDOW:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_WINDOW}, got {limit!r}")
+        raise ValueError(
+            f"limit must be an integer from 1 to {MAX_WINDOW}, got {describe_value(limit)}"
+        )
     return offset, limit

@@ -5,8 +5,10 @@ Hierarchy::
     DataError                   a data-layer operation failed at run time
      ├── DatabaseServerError    the embedded PostgreSQL could not be set up, started or reached
      ├── RequestError           what a client asked for is invalid (fix the request)
+     │    ├── ArgumentError     an argument (an id, a window) is malformed or oversized
      │    ├── FilterError       a filter, sort or page spec is malformed (names its path)
      │    └── ValidationError   values to write are invalid (a list of FieldError)
+     ├── TooLargeError          the answer would not fit one message (a record too large)
      ├── PermissionDenied       the principal may not do this operation on this source
      ├── NotFoundError          no such record (or one of another tenant: existence never leaks)
      ├── ConflictError          the record changed since the version given (carries the current one)
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ArgumentError",
     "ChangeFeedError",
     "ConflictError",
     "DataError",
@@ -37,6 +40,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDenied",
     "RequestError",
+    "TooLargeError",
     "ValidationError",
 ]
 
@@ -70,6 +74,22 @@ class RequestError(DataError):
     """What a client asked for is invalid; the same request will fail again."""
 
     code = "invalid_request"
+
+
+class ArgumentError(RequestError):
+    """An argument of a request is malformed or oversized: ``argument`` names
+    it (``"pk"``, ``"offset"``), ``problem`` says what is wrong. Refused
+    before any work; the message quotes at most a short piece of it."""
+
+    code = "invalid_arguments"
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument}: {problem}")
+        self.argument = argument
+        self.problem = problem
+
+    def details(self) -> dict[str, Any]:
+        return {"argument": self.argument, "problem": self.problem}
 
 
 class FilterError(RequestError):
@@ -203,6 +223,22 @@ class ConflictError(DataError):
             "current": self.current,
             "attempted": self.attempted,
         }
+
+
+class TooLargeError(DataError):
+    """The answer would exceed what one message may carry (a record stored
+    larger than the data layer's answer budget, by SQL from elsewhere)."""
+
+    code = "too_large"
+
+    def __init__(self, message: str, *, source: str, pk: Any = None, size: int = 0) -> None:
+        super().__init__(message)
+        self.source = source
+        self.pk = pk
+        self.size = size
+
+    def details(self) -> dict[str, Any]:
+        return {"source": self.source, "pk": self.pk, "size": self.size}
 
 
 class MigrationError(DataError):

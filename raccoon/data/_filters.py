@@ -31,11 +31,14 @@ from raccoon.data._conditions import (
     node_fields,
 )
 from raccoon.data._errors import FilterError
+from raccoon.data._limits import MAX_QUOTED_NAMES, quote, text_problem
 from raccoon.data._types import CoercionError, Field, coerce_row, describe_value
 
 __all__ = [
     "MAX_CONDITIONS",
     "MAX_DEPTH",
+    "MAX_FILTER_CHARS",
+    "MAX_FILTER_NODES",
     "MAX_LIST",
     "MAX_STRING",
     "OPERATORS",
@@ -43,7 +46,8 @@ __all__ = [
     "parse_filter",
 ]
 
-#: Deepest nesting of and/or/not objects accepted.
+#: Deepest nesting accepted: every and/or/not object and every bare list
+#: is a level, and so is the condition at the bottom.
 MAX_DEPTH = 10
 #: Longest string value accepted, in characters.
 MAX_STRING = 10_240
@@ -53,6 +57,17 @@ MAX_LIST = 1000
 #: number of bound parameters well below PostgreSQL's 65535.
 MAX_CONDITIONS = 200
 _MAX_VALUES = 20_000
+#: Most JSON nodes (objects, lists, scalars) in one filter, counted before
+#: parsing: a valid filter holds at most MAX_CONDITIONS conditions and
+#: _MAX_VALUES values.
+MAX_FILTER_NODES = 25_000
+#: Most characters in all the strings (keys and values) of one filter: a
+#: filter is echoed in the cursor's state, so it must stay small.
+MAX_FILTER_CHARS = 65_536
+# Raw JSON nesting that no valid filter reaches: an and/or object and its
+# list are one level of the grammar but two of JSON, a condition's value
+# list one more.
+_MAX_RAW_DEPTH = 2 * MAX_DEPTH + 2
 
 _SCALAR = ("eq", "ne", "lt", "le", "gt", "ge")
 _PATTERN = (
@@ -116,8 +131,43 @@ def parse_filter(spec: Any, fields: Mapping[str, Field], *, path: str = "filter"
     """
     if spec is None:
         return Filter(And(()), fields, spec)
+    _check_shape(spec, path)
     parser = _Parser(fields)
     return Filter(parser.parse(spec, path, 1), fields, spec)
+
+
+def _check_shape(spec: Any, path: str) -> None:
+    """Bound the size and nesting of a client's filter before anything
+    recurses into it: iteratively, stopping at the first excess."""
+    pending: list[tuple[Any, str, int]] = [(spec, path, 1)]
+    nodes = chars = 0
+    while pending:
+        item, where, depth = pending.pop()
+        nodes += 1
+        if nodes > MAX_FILTER_NODES:
+            raise FilterError(
+                path, f"the filter is too large: more than {MAX_FILTER_NODES} items and values"
+            )
+        if depth > _MAX_RAW_DEPTH:
+            raise FilterError(where, f"filters may nest at most {MAX_DEPTH} levels deep")
+        if isinstance(item, str):
+            chars += len(item)
+        elif isinstance(item, dict):
+            chars += sum(len(key) for key in item if isinstance(key, str))
+            if len(item) > MAX_LIST:
+                raise FilterError(where, f"an object of {len(item)} keys is not a filter")
+            pending += [(value, f"{where}.{_key(key)}", depth + 1) for key, value in item.items()]
+        elif isinstance(item, list):
+            pending += [(value, f"{where}[{i}]", depth + 1) for i, value in enumerate(item)]
+        if chars > MAX_FILTER_CHARS:
+            raise FilterError(
+                path, f"the filter is too large: more than {MAX_FILTER_CHARS} characters of text"
+            )
+
+
+def _key(key: Any) -> str:
+    # Only the grammar's keys are shown in paths; anything else is refused later.
+    return key if key in ("and", "or", "not", "field", "op", "value") else "?"
 
 
 class _Parser:
@@ -130,7 +180,8 @@ class _Parser:
         if depth > MAX_DEPTH:
             raise FilterError(path, f"filters may nest at most {MAX_DEPTH} levels deep")
         if isinstance(spec, list):
-            return And(self.members(spec, path, depth))
+            # A bare list is an "and": a level like any other.
+            return And(self.members(spec, path, depth + 1))
         if not isinstance(spec, dict):
             raise FilterError(
                 path,
@@ -140,10 +191,12 @@ class _Parser:
         combinators = [key for key in _COMBINATORS if key in spec]
         if combinators:
             if len(spec) != 1:
+                others = [quote(key) for key in spec if key != combinators[0]]
+                shown = ", ".join(others[:MAX_QUOTED_NAMES])
+                if len(others) > MAX_QUOTED_NAMES:
+                    shown += f" and {len(others) - MAX_QUOTED_NAMES} more"
                 raise FilterError(
-                    path,
-                    f"an {combinators[0]!r} object must have no other key, got keys "
-                    f"{sorted(map(str, spec))}",
+                    path, f"an {combinators[0]!r} object must have no other key, got {shown}"
                 )
             key = combinators[0]
             if key == "not":
@@ -169,13 +222,16 @@ class _Parser:
         if unknown:
             raise FilterError(
                 path,
-                f"unknown key {str(unknown[0])!r}: a condition has 'field', 'op' and 'value' "
+                f"unknown key {quote(unknown[0])}: a condition has 'field', 'op' and 'value' "
                 "(or use an 'and', 'or' or 'not' object)",
             )
         for key in ("field", "op", "value"):
             if key not in spec:
                 raise FilterError(path, f"a condition needs {key!r}")
         name, op = spec["field"], spec["op"]
+        problem = text_problem(name) if isinstance(name, str) else None
+        if problem is not None:
+            raise FilterError(f"{path}.field", f"the field name {problem}")
         if not isinstance(name, str) or name not in self.fields:
             known = ", ".join(sorted(self.fields)) or "none"
             raise FilterError(
@@ -236,10 +292,14 @@ class _Parser:
             raise FilterError(
                 path, "null is not a value to compare with: use the operator 'is_null'"
             )
-        if isinstance(value, str) and len(value) > MAX_STRING:
-            raise FilterError(
-                path, f"the value is too long: {len(value)} characters, at most {MAX_STRING}"
-            )
+        if isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise FilterError(
+                    path, f"the value is too long: {len(value)} characters, at most {MAX_STRING}"
+                )
+            problem = text_problem(value)
+            if problem is not None:  # whatever the field's type: it can match nothing
+                raise FilterError(path, f"field {field.name!r}: the value {problem}")
         try:
             return field.type.coerce(value)
         except CoercionError as exc:
@@ -252,5 +312,4 @@ def _ends_with_escape(pattern: str) -> bool:
 
 
 def _short(value: Any) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
+    return quote(value)

@@ -13,6 +13,7 @@ from typing import Any
 
 from raccoon.data._database import Database, Executor, compile_statement
 from raccoon.data._errors import NotFoundError
+from raccoon.data._limits import quote
 from raccoon.data._principal import Principal
 from raccoon.data._source import Source
 from raccoon.data._types import json_value
@@ -70,6 +71,6 @@ async def get(
     record = records[0] if records else None
     if record is None:
         raise NotFoundError(
-            f"no record {pk!r} in {source.name!r}", source=source.name, pk=json_value(pk)
+            f"no record {quote(pk)} in {source.name!r}", source=source.name, pk=json_value(pk)
         )
     return source.row(record)

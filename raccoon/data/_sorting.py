@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from raccoon.data._errors import FilterError
+from raccoon.data._limits import quote, text_problem
 from raccoon.data._types import CoercionError, Field, FieldType, describe_value
 
 __all__ = ["MAX_SORT_KEYS", "Sort", "SortKey", "parse_sort"]
@@ -197,13 +198,13 @@ def _sort_key(item: Any, fields: Mapping[str, Field], path: str) -> SortKey:
         unknown = [key for key in item if key not in ("field", "dir", "nulls")]
         if unknown:
             raise FilterError(
-                path, f"unknown key {str(unknown[0])!r}: a sort item has 'field', 'dir', 'nulls'"
+                path, f"unknown key {quote(unknown[0])}: a sort item has 'field', 'dir', 'nulls'"
             )
         name, direction, nulls = item.get("field"), item.get("dir", "asc"), item.get("nulls")
         if direction not in ("asc", "desc"):
-            raise FilterError(f"{path}.dir", f"expected 'asc' or 'desc', got {direction!r}")
+            raise FilterError(f"{path}.dir", f"expected 'asc' or 'desc', got {quote(direction)}")
         if nulls not in (None, "first", "last"):
-            raise FilterError(f"{path}.nulls", f"expected 'first' or 'last', got {nulls!r}")
+            raise FilterError(f"{path}.nulls", f"expected 'first' or 'last', got {quote(nulls)}")
         descending = direction == "desc"
     else:
         raise FilterError(
@@ -211,8 +212,11 @@ def _sort_key(item: Any, fields: Mapping[str, Field], path: str) -> SortKey:
             "expected a field name ('name', '-name') or "
             f"{{'field', 'dir', 'nulls'}}, got {describe_value(item)}",
         )
+    problem = text_problem(name) if isinstance(name, str) else None
+    if problem is not None:
+        raise FilterError(path, f"the field name {problem}")
     if not isinstance(name, str) or name not in fields:
-        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
+        shown = quote(name)
         sortable = ", ".join(sorted(n for n, f in fields.items() if f.type.sortable))
         raise FilterError(
             path, f"unknown field {shown}; the fields you can sort on are: {sortable}"

@@ -23,8 +23,15 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
 from raccoon.data._conditions import And, UnsupportedExpression, evaluate, from_core
-from raccoon.data._errors import FieldError, FilterError, NotFoundError, PermissionDenied
+from raccoon.data._errors import (
+    ArgumentError,
+    FieldError,
+    FilterError,
+    NotFoundError,
+    PermissionDenied,
+)
 from raccoon.data._filters import Filter, parse_filter
+from raccoon.data._limits import id_problem, quote
 from raccoon.data._permissions import Permissions
 from raccoon.data._principal import Principal
 from raccoon.data._sorting import Sort, parse_sort
@@ -92,6 +99,11 @@ class Source:
     ``permissions``
         :class:`~raccoon.data.Permissions`; by default nobody but
         ``Principal.system()`` may do anything.
+    ``references``
+        For foreign-key fields, the source whose ``view`` scope (tenant,
+        grant, row rule) decides which rows a write may refer to. Without
+        one, a reference must reach a row of the writer's tenant when the
+        referenced table has the tenant column.
     """
 
     def __init__(
@@ -110,6 +122,7 @@ class Source:
         checks: Iterable[Check] = (),
         constraint_errors: Mapping[str, FieldError] | None = None,
         permissions: Permissions | None = None,
+        references: Mapping[str, Source] | None = None,
     ) -> None:
         frame = sys._getframe(1)
         self.defined_at = f"{frame.f_code.co_filename}:{frame.f_lineno}"
@@ -158,6 +171,18 @@ class Source:
         self._unscoped = False
         self._build_fields()
         self.checks: list[Check] = [check.bind(self._table_fields, name) for check in checks]
+        self.references: dict[str, Source] = dict(references or {})
+        for field_name, target in self.references.items():
+            if self.table is None or field_name not in self.table.c:
+                raise ValueError(
+                    f"source {name!r}: references names {field_name!r}, which is not a column "
+                    "of its table"
+                )
+            if not isinstance(target, Source) or target.table is None:
+                raise TypeError(
+                    f"source {name!r}: references[{field_name!r}] must be a Source over a "
+                    f"table, got {target!r}"
+                )
 
     # -- declaration ------------------------------------------------------------------
 
@@ -467,6 +492,7 @@ class Source:
     def get(self, principal: Principal, pk: Any) -> Select[Any]:
         """The statement fetching record ``pk`` if ``principal`` may see it (else no row)."""
         conditions = self.scope(principal, "view")
+        self.check_id(pk)
         try:
             key = self.fields[self.pk].type.coerce(pk)
         except CoercionError:
@@ -477,13 +503,23 @@ class Source:
             .where(self.selectable.c[self.pk] == key, *conditions)
         )
 
+    def check_id(self, pk: Any, argument: str = "pk") -> None:
+        """Raise :class:`~raccoon.data.ArgumentError` unless ``pk`` can be an
+        id at all: one scalar, short, storable text. Checked before anything
+        else uses or quotes it."""
+        problem = id_problem(pk)
+        if problem is not None:
+            raise ArgumentError(argument, f"the id of a record of {self.name!r} {problem}")
+
     def coerce_pk(self, pk: Any) -> Any:
-        """``pk`` typed as the primary key; :class:`~raccoon.data.NotFoundError` if it cannot be."""
+        """``pk`` typed as the primary key; :class:`~raccoon.data.NotFoundError` if it cannot be
+        (:class:`~raccoon.data.ArgumentError` if it cannot be an id at all)."""
+        self.check_id(pk)
         try:
             key = self.fields[self.pk].type.coerce(pk)
         except CoercionError as exc:
             raise NotFoundError(
-                f"no record {pk!r} in {self.name!r}: not a valid {self.pk} ({exc})",
+                f"no record {quote(pk)} in {self.name!r}: not a valid {self.pk} ({exc})",
                 source=self.name,
                 pk=json_value(pk),
             ) from None
@@ -516,10 +552,16 @@ class Source:
 _JSON_NATIVE_KINDS = frozenset({"integer", "float", "text", "boolean"})
 
 
+#: PostgreSQL's OFFSET and LIMIT are bigints.
+_MAX_BIGINT = 2**63 - 1
+
+
 def _window(offset: Any, limit: Any) -> tuple[int, int | None]:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= _MAX_BIGINT:
         raise FilterError("offset", f"expected an integer >= 0, got {describe_value(offset)}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= _MAX_BIGINT
+    ):
         raise FilterError("limit", f"expected an integer >= 0 or null, got {describe_value(limit)}")
     return offset, limit
 

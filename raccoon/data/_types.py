@@ -16,8 +16,8 @@ import base64
 import binascii
 import datetime as dt
 import enum
-import json
 import math
+import reprlib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import TypeEngine
+
+from raccoon.data._limits import text_problem
 
 __all__ = [
     "CoercionError",
@@ -42,10 +44,22 @@ __all__ = [
 _INT_RANGES = {16: 2**15, 32: 2**31, 64: 2**63}
 _TEXT_LIKE = ("text",)
 _MAX_NUMBER_TEXT = 1000
+_MAX_JSON_DEPTH = 64
 
 
 class CoercionError(Exception):
     """A value does not fit a field type; ``str()`` says why (internal)."""
+
+
+def _short_repr() -> reprlib.Repr:
+    # Bounded in depth, items and string length, whatever the value.
+    short = reprlib.Repr()
+    short.maxlevel, short.maxdict, short.maxlist, short.maxtuple = 3, 4, 6, 6
+    short.maxstring = short.maxother = 40
+    return short
+
+
+_SHORT_REPR = _short_repr()
 
 
 def describe_value(value: Any) -> str:
@@ -63,6 +77,15 @@ def describe_value(value: Any) -> str:
     kind = kinds.get(type(value), type(value).__name__)
     if value is None:
         return "null"
+    if isinstance(value, list | tuple | dict):
+        # Never repr() a client's container whole: it may be huge or deep.
+        shown = _SHORT_REPR.repr(value)
+        return f"{shown if len(shown) <= 40 else shown[:37] + '...'} ({kind})"
+    if isinstance(value, str) and len(value) > 40:
+        value = value[:37]  # cut before repr(), which escapes NULs and surrogates
+        return f"{value!r}... ({kind})"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return "an integer far too large"
     shown = repr(value)
     if len(shown) > 40:
         shown = shown[:37] + "..."
@@ -271,8 +294,9 @@ def _float(ftype: FieldType, value: Any, strict: bool) -> float:
 def _text(ftype: FieldType, value: Any, strict: bool) -> str:
     if not isinstance(value, str):
         raise CoercionError(f"expected a string, got {describe_value(value)}")
-    if "\x00" in value:
-        raise CoercionError("text may not contain NUL characters")
+    problem = text_problem(value)
+    if problem is not None:
+        raise CoercionError(problem)
     if strict and ftype.size is not None and len(value) > ftype.size:
         raise CoercionError(f"at most {ftype.size} characters are allowed, got {len(value)}")
     return value
@@ -358,10 +382,27 @@ def _uuid(ftype: FieldType, value: Any, strict: bool) -> uuid.UUID | str:
 
 
 def _json(ftype: FieldType, value: Any, strict: bool) -> Any:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
-        raise CoercionError(f"expected a JSON value, got {describe_value(value)}") from None
+    # Walked without recursion: a client's nesting must not exhaust the stack.
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > _MAX_JSON_DEPTH:
+            raise CoercionError(f"the JSON value nests more than {_MAX_JSON_DEPTH} levels deep")
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem is not None:
+                raise CoercionError(f"a string in the JSON value {problem}")
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                if not isinstance(key, str):
+                    raise CoercionError("a JSON object's keys must be strings")
+                pending += [(key, depth), (member, depth + 1)]
+        elif isinstance(item, list | tuple):
+            pending += [(member, depth + 1) for member in item]
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise CoercionError(f"expected a finite number in the JSON value, got {item}")
+        elif item is not None and not isinstance(item, bool | int | float):
+            raise CoercionError(f"expected a JSON value, got {describe_value(item)}")
     return value
 
 

@@ -30,10 +30,30 @@ from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from raccoon.data._conditions import evaluate, node_fields
 from raccoon.data._errors import FieldError, FilterError, ValidationError
 from raccoon.data._filters import Filter, parse_filter
+from raccoon.data._limits import (
+    MAX_QUOTED_NAMES,
+    MAX_RECORD_BYTES,
+    MAX_RECORD_KEYS,
+    json_size,
+    safe_name,
+)
 from raccoon.data._principal import Principal
 from raccoon.data._types import CoercionError, Field, FieldType
 
-__all__ = ["Check", "Rule", "integrity_errors", "run_checks", "run_rules", "typed_values"]
+__all__ = [
+    "REFERENCE_ERROR",
+    "Check",
+    "Rule",
+    "integrity_errors",
+    "record_size_error",
+    "run_checks",
+    "run_rules",
+    "typed_values",
+]
+
+#: What a reference to no row — or to a row the principal cannot see — is
+#: told: the same words, so that existence never leaks.
+REFERENCE_ERROR = "refers to a record that does not exist"
 
 #: ``rule(record, principal)`` -> field errors (or ``None``), possibly awaitable.
 Rule = Callable[
@@ -114,11 +134,30 @@ def typed_values(
         raise ValidationError(
             [FieldError(None, f"expected an object of field values, got {shown}")], source=source
         )
+    # Sized before anything looks inside: a refusal must cost little and
+    # say little.
+    if len(values) > MAX_RECORD_KEYS:
+        raise ValidationError(
+            [
+                FieldError(
+                    None,
+                    f"too many fields: {len(values)}, a record has at most {MAX_RECORD_KEYS}",
+                    "too_large",
+                )
+            ],
+            source=source,
+        )
+    size = json_size(values)
+    if size > MAX_RECORD_BYTES:
+        raise ValidationError([record_size_error(size)], source=source)
     typed: dict[str, Any] = {}
     errors: list[FieldError] = []
+    unknown = 0
     for name, value in values.items():
         if not isinstance(name, str) or (name not in writable and name not in readonly):
-            errors.append(FieldError(str(name), "unknown field", "unknown"))
+            unknown += 1
+            if unknown <= MAX_QUOTED_NAMES:
+                errors.append(FieldError(safe_name(name), "unknown field", "unknown"))
         elif name in readonly:
             errors.append(FieldError(name, f"is read-only: {readonly[name]}", "readonly"))
         elif value is None:
@@ -131,7 +170,19 @@ def typed_values(
                 typed[name] = writable[name].coerce(value, strict=True)
             except CoercionError as exc:
                 errors.append(FieldError(name, str(exc), _code(str(exc))))
+    if unknown > MAX_QUOTED_NAMES:
+        more = unknown - MAX_QUOTED_NAMES
+        errors.append(FieldError(None, f"and {more} more unknown fields", "unknown"))
     return typed, errors
+
+
+def record_size_error(size: int) -> FieldError:
+    """The error of a record too large to write (``size`` bytes as JSON)."""
+    return FieldError(
+        None,
+        f"the record is too large: {size} bytes as JSON, at most {MAX_RECORD_BYTES}",
+        "too_large",
+    )
 
 
 def _code(message: str) -> str:
@@ -218,7 +269,7 @@ def integrity_errors(
                 )
             ]
         field = _shown(_one_column(exc, table, name, tenant_column), exposed)
-        return [FieldError(field, "refers to a record that does not exist", "reference")]
+        return [FieldError(field, REFERENCE_ERROR, "reference")]
     if isinstance(exc, asyncpg.UniqueViolationError | asyncpg.ExclusionViolationError):
         field = _shown(_one_column(exc, table, name, tenant_column), exposed)
         return [FieldError(field, "must be unique: another record has this value", "unique")]

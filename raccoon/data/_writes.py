@@ -32,10 +32,18 @@ from raccoon.data._errors import (
     PermissionDenied,
     ValidationError,
 )
+from raccoon.data._limits import MAX_RECORD_BYTES, json_size
 from raccoon.data._principal import Principal
+from raccoon.data._references import check_references
 from raccoon.data._source import Source
 from raccoon.data._types import describe_value, json_value
-from raccoon.data._validation import integrity_errors, run_checks, run_rules, typed_values
+from raccoon.data._validation import (
+    integrity_errors,
+    record_size_error,
+    run_checks,
+    run_rules,
+    typed_values,
+)
 
 __all__ = ["create", "delete", "update"]
 
@@ -67,6 +75,24 @@ def _table(source: Source) -> sa.Table:
 
 def _returning(table: sa.Table) -> list[ColumnElement[Any]]:
     return [column.label(column.key) for column in table.columns]
+
+
+async def _written(tx: Transaction, source: Source, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record a write leaves, as clients read it — refused (and so rolled
+    back) when it grew too large to be read back in one answer."""
+    result = await _result(tx, source, record)
+    size = json_size(result)
+    if size > MAX_RECORD_BYTES:
+        raise ValidationError([record_size_error(size)], source=source.name)
+    return result
+
+
+def _record_tenant(source: Source, principal: Principal, table: sa.Table, key: Any) -> Any:
+    """The tenant of the record an update writes (what its references must match)."""
+    column = source.tenant_column
+    if source.scoped or column is None or column not in table.c:
+        return principal.tenant
+    return sa.select(table.c[column]).where(table.c[source.pk] == key).scalar_subquery()
 
 
 async def _result(tx: Transaction, source: Source, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,7 +176,9 @@ async def create(
     if source.version_column is not None:
         typed[source.version_column] = 1
     statement = sa.insert(table).values(typed).returning(*_returning(table))
+    owner = typed.get(tenant) if tenant is not None and tenant in typed else principal.tenant
     async with _writing(db, principal) as tx:
+        await check_references(tx, source, principal, typed, owner)
         try:
             record = await tx.fetchrow(statement)
         except asyncpg.IntegrityConstraintViolationError as exc:
@@ -170,7 +198,7 @@ async def create(
                     source=source.name,
                     operation="create",
                 )
-        return await _result(tx, source, record)
+        return await _written(tx, source, record)
 
 
 async def update(
@@ -218,6 +246,9 @@ async def update(
                 errors = await run_rules(source.rules, record, principal)
             if errors:
                 raise ValidationError(errors, source=source.name)
+        await check_references(
+            tx, source, principal, typed, _record_tenant(source, principal, table, key)
+        )
         statement = (
             sa.update(table)
             .where(
@@ -231,7 +262,7 @@ async def update(
         updated = await _guarded_write(tx, statement, source, deleting=False)
         if updated is None:
             await _diagnose(tx, source, principal, key, version, "edit", attempted)
-        return await _result(tx, source, updated)
+        return await _written(tx, source, updated)
 
 
 async def delete(
@@ -324,6 +355,10 @@ async def _diagnose(
         )
     record = await _result(tx, source, current)
     now = record.get(source.version_column or "")
+    if json_size(record) > MAX_RECORD_BYTES:
+        # Stored larger than a write may make it (by SQL from elsewhere): the
+        # conflict must still travel; the client reads the record by itself.
+        record = {source.pk: shown, source.version_column or "version": now}
     raise ConflictError(
         f"record {shown!r} of {source.name!r} is at version {now}, not {version}: it was "
         "changed since you read it; merge with the current record and retry with its version",
