@@ -558,7 +558,6 @@ async def test_cursors_refuse_a_current_or_master_record_they_cannot_see(env):
 
 def test_the_examples_foreign_keys_are_checked_without_declaring_them():
     from examples.safety.sources import ASSESSMENTS, WORKPLACES
-
     from raccoon.data._references import references_of
 
     assert [r.columns for r in references_of(WORKPLACES)] == [("company_id",)]
