@@ -2,7 +2,8 @@
 #
 #   make run        set everything up from nothing, then run the example application
 #                   (raccoon run examples/safety: it prints the URL and the logins;
-#                   make run RUN_ARGS='--password secret' chooses the seed's password)
+#                   make run RUN_ARGS='--password correct-horse' chooses the seed's
+#                   password: 8 to 1024 characters)
 #   make test       lint, format check, type check, client (JS) checks, tests
 #   make lint       ruff check + ruff format --check
 #   make typecheck  mypy

@@ -294,7 +294,8 @@ class Connection(RPCMixin, PubSubMixin):
         if self.state is ConnectionState.JOINED:
             self.state = ConnectionState.CONNECTING
         if was_joined:
-            log.info("%s: session lost, reconnecting", self.name)
+            if self.state is not ConnectionState.CLOSING:  # close() loses nothing
+                log.info("%s: session lost, reconnecting", self.name)
             asyncio.get_running_loop().create_task(self._notify_leave())
 
     async def _notify_leave(self) -> None:

@@ -32,7 +32,12 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from raccoon.data import Database, MigrationError, upgrade
-from raccoon.service._accounts import Accounts, make_hasher
+from raccoon.service._accounts import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    Accounts,
+    make_hasher,
+)
 from raccoon.service._application import Application, load_application
 from raccoon.service._errors import AccountError, ApplicationNotFound
 from raccoon.service._logs import configure_logging
@@ -40,7 +45,7 @@ from raccoon.service._run import RESTART, dev_settings, run_application
 from raccoon.service._scaffold import create_application
 from raccoon.service.settings import Settings
 
-__all__ = ["add_commands", "configure_from", "run_command"]
+__all__ = ["add_commands", "configure_from", "run_command", "seed_password"]
 
 COMMANDS = frozenset({"new", "run", "dev", "serve", "user", "tenant", "role"})
 
@@ -73,7 +78,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         parser.add_argument("--host", help="the public interface (overrides the settings)")
         parser.add_argument(
             "--password",
-            help="the password of the users the seed creates (default: a random one)",
+            type=seed_password,
+            help=f"the password of the users the seed creates, {MIN_PASSWORD_LENGTH} to "
+            f"{MAX_PASSWORD_LENGTH} characters (default: a random one); used on the first "
+            "run only, which seeds the database",
         )
         parser.add_argument("--no-seed", action="store_true", help="do not seed a fresh database")
     serve = sub.add_parser("serve", help="run the web service (router, page, API, sessions)")
@@ -102,6 +110,18 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
             add.add_argument("--title", default="", help="the tenant's display title")
         else:
             add.add_argument("--description", default="")
+
+
+def seed_password(text: str) -> str:
+    """``--password``, checked while the arguments are parsed: a password the
+    accounts would refuse must stop ``raccoon run`` before anything starts
+    (no database, no router, no state directory), not after the whole setup."""
+    if not MIN_PASSWORD_LENGTH <= len(text) <= MAX_PASSWORD_LENGTH:
+        raise argparse.ArgumentTypeError(
+            f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, "
+            f"this one has {len(text)}: choose another, e.g. --password correct-horse"
+        )
+    return text
 
 
 def configure_from(args: argparse.Namespace, settings: Settings | None = None) -> None:

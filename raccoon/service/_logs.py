@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-__all__ = ["LOG_FORMATS", "LogFormatter", "configure_logging"]
+__all__ = ["LOG_FORMATS", "LogFormatter", "configure_logging", "console_threshold"]
 
 #: The log formats :func:`configure_logging` knows.
 LOG_FORMATS = ("text", "json")
@@ -114,3 +114,19 @@ def configure_logging(
     for name in ("asyncio", "aiohttp", "alembic", "txaio"):
         logging.getLogger(name).setLevel(quiet)
     return handler
+
+
+def console_threshold(level: int) -> int:
+    """Let only records of *level* and above through the handler
+    :func:`configure_logging` installed; returns the threshold it had.
+
+    ``raccoon run`` raises it to WARNING while it starts and stops, so that its
+    summary is not interleaved with routine INFO lines; other handlers and the
+    loggers' levels are untouched. Without our handler, nothing happens.
+    """
+    previous = logging.NOTSET
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == _HANDLER_NAME:
+            previous = handler.level
+            handler.setLevel(level)
+    return previous

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import signal
 import stat
 import sys
@@ -31,17 +32,19 @@ from raccoon.build import BuildError
 from raccoon.data import DataError
 from raccoon.node import NodeError
 
-from ._accounts import Accounts
-from ._application import Application, SeedContext
+from ._application import Application
 from ._client import build_client, bundle_location
 from ._dev import ClientWatcher, ServerWatcher
 from ._errors import ServiceError
+from ._logs import console_threshold
+from ._seeding import SeedFailed, seed_database
 from ._service import Service
 from .settings import Settings
 
 __all__ = [
     "RESTART",
     "RUN_FILE",
+    "SECRET_FILE",
     "STATE_DIR",
     "dev_settings",
     "prepare_client",
@@ -54,6 +57,9 @@ log = logging.getLogger("raccoon.run")
 STATE_DIR = ".raccoon"
 #: In the state directory while ``raccoon run`` runs: its pids and URL.
 RUN_FILE = "run.json"
+#: In the state directory: the development secret ``raccoon run`` generates
+#: when none is configured (join tokens survive a restart; never for production).
+SECRET_FILE = "secret"
 
 #: What :func:`run_application` returns when ``raccoon dev`` must start again
 #: (the application's server code changed); everything is stopped by then.
@@ -154,8 +160,28 @@ async def run_application(
     """
     seed = development if seed is None else seed
     say = out or _print
+    # The summary below is what a developer reads: routine INFO log lines would
+    # interleave with it (stderr and stdout share the terminal), so while
+    # starting, and again while stopping, only warnings and errors are shown;
+    # at debug level everything is.
+    quiet = development and not _debugging()
+    shown = console_threshold(logging.WARNING) if quiet else None
     if development:
         say(f"starting {app.name} ({app.root or Path.cwd()})")
+    dev_secret: tuple[Path, bool] | None = None  # its file, and whether made now
+    if development and settings.secret is None:
+        try:
+            settings, dev_secret = _dev_secret(app, settings)
+        except OSError as exc:
+            print(
+                f"raccoon: cannot keep a development secret ({exc}): make the state "
+                "directory writable, or set RACCOON_SECRET",
+                file=sys.stderr,
+                flush=True,
+            )
+            if shown is not None:
+                console_threshold(shown)
+            return 1
     if watch:
         settings = settings.replace(dev_reload=True)
     try:
@@ -184,9 +210,9 @@ async def run_application(
             return 130
         logins: list[tuple[str, str]] = []
         if seed and app.seed is not None:
-            logins = await _seed(app, service, password)
+            logins = await seed_database(app, service, password)
         if development:
-            _report(service, logins, say)
+            _report(service, logins, dev_secret, say)
         else:
             say(f"raccoon serving at {service.url} (realm {service.settings.realm!r})")
         if run_file is not None:
@@ -194,11 +220,18 @@ async def run_application(
         if watch:
             restart = _watch(app, settings, stop, say, watchers)
         say("Ctrl-C to stop.")
+        if shown is not None:
+            console_threshold(shown)  # from now on, the log as configured
         await stop.wait()
+        if shown is not None:
+            console_threshold(logging.WARNING)  # a deliberate stop is quiet
         say("stopping ...")
         return RESTART if watch and restart else 0
     except _START_FAILURES as exc:
-        log.error("%s could not run: %s", app.name, exc, exc_info=_debugging())
+        trace: BaseException | None = exc if _debugging() else None
+        if isinstance(exc, SeedFailed) and exc.unexpected:
+            trace = exc.__cause__  # a bug in the application's seed: its traceback helps
+        log.error("%s could not run: %s", app.name, exc, exc_info=trace)
         print(f"raccoon: {app.name} could not run: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
@@ -214,6 +247,8 @@ async def run_application(
         finally:
             if run_file is not None:
                 run_file.unlink(missing_ok=True)
+            if shown is not None:
+                console_threshold(shown)
         say("stopped")
 
 
@@ -278,21 +313,33 @@ async def _start(service: Service, stop: asyncio.Event) -> bool:
     return False
 
 
-async def _seed(app: Application, service: Service, password: str | None) -> list[tuple[str, str]]:
-    """Run the seed on a database without users; the logins it announced."""
-    fresh = await service.db.fetchval("SELECT NOT EXISTS (SELECT 1 FROM raccoon_users)")
-    if not fresh or app.seed is None:
-        return []
-    accounts: Accounts = service.accounts
-    context = SeedContext(service.db, accounts, service.settings)
-    if password is not None:
-        context.password = password
-    log.info("seeding the database of %s", app.name)
-    await app.seed(context)
-    return context.logins
+def _dev_secret(app: Application, settings: Settings) -> tuple[Settings, tuple[Path, bool]]:
+    """*settings* with the development secret of ``workdir/secret``, generated
+    (0600) if there is none; the file, and whether it was generated now.
+
+    Kept, so that logins survive a restart of ``raccoon run`` (a random secret
+    per run would end them) and no warning is due: development is not production.
+    """
+    path = _workdir(app, settings) / SECRET_FILE
+    with contextlib.suppress(FileNotFoundError):
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) >= 32:  # else: not one of ours (derive_key would refuse it)
+            return settings.replace(secret=secret), (path, False)
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(secret + "\n")
+    return settings.replace(secret=secret), (path, True)
 
 
-def _report(service: Service, logins: list[tuple[str, str]], say: Callable[[str], None]) -> None:
+def _report(
+    service: Service,
+    logins: list[tuple[str, str]],
+    dev_secret: tuple[Path, bool] | None,
+    say: Callable[[str], None],
+) -> None:
     postgres = service.postgres
     if postgres is not None:
         say(
@@ -308,6 +355,10 @@ def _report(service: Service, logins: list[tuple[str, str]], say: Callable[[str]
         say(f"  router    {service.settings.router_url} (run by someone else)")
     for username, password in logins:
         say(f"  login     {username} / {password}  (created now; shown only this once)")
+    if dev_secret is not None:
+        path, made = dev_secret
+        what = "generated now for development" if made else "for development"
+        say(f"  secret    {what}, kept in {path}; production needs its own (RACCOON_SECRET)")
     say(f"  open      {service.url}")
 
 

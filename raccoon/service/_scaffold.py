@@ -261,8 +261,8 @@ grace_period = 30
 # Unset: an embedded PostgreSQL keeps its data in .raccoon/postgres.
 # database_url = "postgresql://user@localhost/{{name}}"
 
-# Keep the secret out of this file: RACCOON_SECRET=... (unset: a random one
-# per run, so logins do not survive a restart; fine for development).
+# Keep the secret out of this file: RACCOON_SECRET=... (unset: `raccoon run`
+# generates a development secret into .raccoon/secret; production needs its own).
 
 log_level = "info"
 log_format = "text"
@@ -270,7 +270,8 @@ log_format = "text"
 
 _README = """# {{name}}
 
-A [Raccoon](https://github.com/) application: projects and their tasks.
+A Raccoon application: projects and their tasks. Raccoon's own README and
+its `docs/` (the tutorial, settings, client-python) tell the rest.
 
 ```sh
 raccoon run            # in this directory; or `raccoon run {{name}}` next to it
@@ -294,9 +295,19 @@ the service and prints the URL. Ctrl-C stops everything. The data stays in
 | `tests/` | tests against a real PostgreSQL (`pytest tests`) |
 | `migrations/` | Alembic revisions, applied after Raccoon's own at every start |
 | `raccoon.toml` | settings; `RACCOON_<NAME>` environment variables override them |
+| `pytest.ini` | the tests' settings (pytest-asyncio) |
 
 More users: `raccoon user add NAME --tenant {{name}} --role member --dsn URL`, with
 the database URL `raccoon run` prints (while it runs), or `database_url` set.
+"""
+
+# Without a configuration pytest-asyncio warns (PytestDeprecationWarning) on
+# every run that its fixtures' loop scope is unset.
+_PYTEST_INI = """[pytest]
+testpaths = tests
+asyncio_mode = strict
+asyncio_default_fixture_loop_scope = function
+asyncio_default_test_loop_scope = function
 """
 
 _GITIGNORE = """.raccoon/
@@ -453,6 +464,7 @@ _FILES = {
     "seed.py": _SEED,
     "migrations/0001.py": _MIGRATION,
     "raccoon.toml": _SETTINGS,
+    "pytest.ini": _PYTEST_INI,
     "README.md": _README,
     ".gitignore": _GITIGNORE,
 }

@@ -219,7 +219,12 @@ class Service:
         secret = settings.secret
         if secret is None:
             secret = secrets.token_urlsafe(48)
-            log.warning("no secret configured: tokens are signed with a random one for this run")
+            # `raccoon run` brings a development secret: this is production's case.
+            log.warning(
+                "no secret configured: join tokens are signed with a random key of this "
+                "process only (logins end when it restarts, other replicas refuse them); "
+                "set RACCOON_SECRET or 'secret' in the settings file (docs/settings.md)"
+            )
         workdir = self._workdir()
         settings = self.settings = dataclasses.replace(
             settings,

@@ -30,6 +30,7 @@ from raccoon.service._accounts import MAX_PASSWORD_LENGTH
 from raccoon.service._auth import normalize_language, parse_accept_language
 from raccoon.service._devweb import add_dev_routes, build_id, dev_script_tag
 from raccoon.service._errors import AuthError, LoginThrottled
+from raccoon.service._icon import FAVICON_LINK, add_icon_routes
 from raccoon.service._logins import is_browser_key, new_browser_key
 
 if TYPE_CHECKING:
@@ -254,6 +255,7 @@ async def _page(request: web.Request) -> web.Response:
         '<!doctype html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(settings.title)}</title>\n"
+        f"{FAVICON_LINK}"
         f'<script type="application/json" id="raccoon-config">{config}</script>\n'
         f'<script src="/static/bundle.js{version}" defer></script>\n'
         f"{dev_script_tag(settings)}"
@@ -359,6 +361,7 @@ def create_app(service: Service) -> web.Application:
     app.router.add_post("/api/logout", _logout)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
+    add_icon_routes(app)  # /favicon.ico: else a 404 on every page load
     if service.settings.dev_reload:
         add_dev_routes(app, service.settings)
     return app

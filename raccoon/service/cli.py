@@ -38,7 +38,7 @@ from raccoon.service._topology import router_config
 from raccoon.service.router import Router, RouterSettings
 from raccoon.service.settings import Settings
 
-__all__ = ["main"]
+__all__ = ["DESCRIPTION", "build_parser", "main"]
 
 log = logging.getLogger("raccoon.demo")
 
@@ -200,9 +200,22 @@ def _db_upgrade(
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``raccoon`` console script."""
-    parser = argparse.ArgumentParser(prog="raccoon", description=__doc__.split("\n\n")[0])
+#: ``raccoon --help``'s text: plain words, not the reST of the docstring above.
+DESCRIPTION = (
+    "Raccoon's command line: write an application (new), run it for development "
+    "(run, dev) or production (serve), migrate its database (db), manage accounts "
+    "(user, tenant, role), run a router (router), build client code (build)."
+)
+EPILOG = (
+    "'raccoon COMMAND --help' tells more. Every server a command starts is stopped "
+    "by its pid when the command ends, on Ctrl-C or SIGTERM too. Logs go to standard "
+    "error, as readable lines or JSON (--log-format)."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every ``raccoon`` subcommand."""
+    parser = argparse.ArgumentParser(prog="raccoon", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     parser.add_argument(
         "--log-level",
@@ -261,6 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_build_parser(sub)
     add_service_commands(sub)  # new, run, serve, user add, tenant add, role add
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``raccoon`` console script."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     service_status = run_service_command(parser, args)
     if service_status is not None:

@@ -1,6 +1,7 @@
 """The `raccoon` command: the demo runs against a real router and leaves
 nothing behind, also when stopped with Ctrl-C."""
 
+import argparse
 import os
 import re
 import signal
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from raccoon._process import pick_free_port
 
 RACCOON = [sys.executable, "-m", "raccoon.service.cli"]
 
@@ -78,3 +81,61 @@ def test_bad_arguments_are_refused():
     )
     assert result.returncode == 2
     assert "--seconds must be positive" in result.stderr
+
+
+@pytest.mark.timeout(60)
+def test_a_password_the_seed_would_refuse_is_refused_before_anything_starts(tmp_path):
+    """The README's old `--password secret` failed after the whole setup (database,
+    migrations, router) and left a database no later run could seed."""
+    state = tmp_path / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RACCOON_")}
+    env["RACCOON_WORKDIR"] = str(state)
+    env["RACCOON_PORT"] = str(pick_free_port())  # (the old code went on to start everything)
+    started = time.monotonic()
+    result = subprocess.run(
+        [*RACCOON, "run", "examples/safety", "--password", "secret"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "argument --password: a password has 8 to 1024 characters" in result.stderr
+    assert result.stdout == ""  # not even "starting safety"
+    assert not state.exists()  # no database, no router, no state directory
+    assert time.monotonic() - started < 30
+
+
+def test_run_help_states_the_password_rule():
+    for command in ("run", "dev"):
+        result = subprocess.run(
+            [*RACCOON, command, "--help"], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0
+        text = " ".join(result.stdout.split())
+        assert (
+            "--password PASSWORD the password of the users the seed creates, 8 to 1024 characters"
+            in text
+        )
+
+
+def test_help_texts_are_plain_words():
+    """`raccoon --help` printed the docstring's reST (``raccoon``)."""
+    result = subprocess.run([*RACCOON, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "usage: raccoon" in result.stdout
+    assert "``" not in result.stdout, result.stdout
+    texts = {"raccoon": result.stdout}
+    from raccoon.service.cli import build_parser  # (the parser of every subcommand)
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        texts[name] = parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    walk(sub, f"{name} {sub_name}")
+
+    walk(build_parser(), "raccoon")
+    assert len(texts) > 10
+    for name, text in texts.items():
+        assert "``" not in text and ":class:" not in text and ":func:" not in text, name

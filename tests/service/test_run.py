@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from readme_support import readme_block, shape, summary
 
 from raccoon._process import pick_free_port, run_blocking
 from raccoon.node import Connection
@@ -168,6 +169,10 @@ def test_new_then_run_serves_login_and_desktop_and_stops_everything(workspace: P
     finally:
         run.kill()
     assert "stopped" in run.output and "Traceback" not in run.output
+    # The README's `raccoon run` block is what it prints, line by line.
+    shown = shape(readme_block("starting demo ("), {"/home/ann/demo": "<APP>"}, passwords=True)
+    printed = shape(summary(run.output), {str(workspace / "demo"): "<APP>"}, passwords=True)
+    assert printed == shown, run.output
     assert not _alive(router_pid) and not _alive(postgres_pid)
     assert not (workspace / "demo" / ".raccoon" / "run.json").exists()
 

@@ -3,11 +3,14 @@ checker, transpiles and bundles (``raccoon build``), and its Application names i
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from run_support import RACCOON
+from run_support import RACCOON, clean_env, workspace
 
 from raccoon.service import load_application
 
@@ -55,3 +58,30 @@ def test_the_scaffold_client_checks_transpiles_and_bundles(tmp_path: Path) -> No
     # The views and the framework widgets they use are in the bundle.
     assert "MasterDetailView" in text and "RecordForm" in text
     assert (out / "dist" / "shop.bundle.js.map").is_file()
+
+
+@pytest.mark.timeout(240)
+def test_the_scaffold_readme_links_nothing_fake_and_its_tests_warn_nothing() -> None:
+    """Its README linked https://github.com/ (a placeholder); `pytest tests` printed
+    pytest-asyncio's PytestDeprecationWarning (loop scope unset) on every run."""
+    with workspace() as root:
+        new = subprocess.run(
+            [*RACCOON, "new", "shop"], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert new.returncode == 0, new.stderr
+        app = root / "shop"
+        readme = (app / "README.md").read_text()
+        for url in re.findall(r"\]\((https?://[^)]*)\)", readme):
+            assert urlsplit(url).path.strip("/"), f"a placeholder link: {url}"
+        assert "https://github.com/)" not in readme
+        tests = subprocess.run(
+            [sys.executable, "-m", "pytest", "-W", "error", "-p", "no:cacheprovider", "tests"],
+            cwd=app,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=200,
+        )
+        out = tests.stdout + tests.stderr
+        assert tests.returncode == 0, out
+        assert "2 passed" in out and "warning" not in out.lower(), out
