@@ -11,6 +11,9 @@ JavaScript has no ``__getattr__``: a proxy is an ES6 ``Proxy`` around a
 function, whose ``get`` trap returns the proxy's own members (``node_path``,
 ``call``, ``call_kw``, ``connect``, ``disconnect``, ``notify``, ``observe``,
 ``child``, ``remote``, ``toString``) and a child proxy for any other name.
+Its ``has`` trap answers for the same members, so ``hasattr(proxy,
+'node_path')`` (``'node_path' in proxy`` once transpiled) is true, as for a
+node: that is how ``'#controller'`` resolves through the view's context.
 ``proxy.child('connect')`` reaches an endpoint named like a member. A proxy
 is not *thenable* (``then`` is undefined), so ``await`` treats it as a value.
 
@@ -127,7 +130,16 @@ def make_proxy(path, context):
             return member.bind(core) if typeof(member) == "function" else member
         return core.child(prop)
 
-    return globalThis.Proxy(invoke, {"get": get})
+    def answers(target, prop):
+        # Without this trap `in` looks at the bare function `invoke`, and
+        # hasattr(proxy, 'node_path') is false: Path.resolve('#controller')
+        # then refuses the view's controller proxy. Child names are not
+        # listed: any name reads as a child, none is a member.
+        if typeof(prop) == "symbol":
+            return prop in target
+        return prop == PROXY_MARK or has(_MEMBERS, prop) or prop in target
+
+    return globalThis.Proxy(invoke, {"get": get, "has": answers})
 
 
 def is_proxy(value):
