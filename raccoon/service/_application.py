@@ -75,6 +75,11 @@ class SeedContext:
     passed as ``raccoon run --password``, else a random one. Call
     :meth:`announce` for each user created, so that ``raccoon run`` prints
     how to log in.
+
+    The seed runs in one transaction on one connection (``_seeding.py``): if
+    it raises, nothing it wrote is kept and the next run seeds again. Its
+    ``db.transaction()`` blocks are savepoints of that transaction; it must
+    not run statements concurrently (``asyncio.gather``) on ``db``.
     """
 
     db: Database
