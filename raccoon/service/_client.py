@@ -32,6 +32,7 @@ __all__ = [
     "bundle_location",
     "client_sources",
     "fingerprint",
+    "last_attempt",
 ]
 
 log = logging.getLogger("raccoon.build")
@@ -77,6 +78,23 @@ def fingerprint(sources: Iterable[Path], mode: str) -> str:
     return digest.hexdigest()
 
 
+# The fingerprint each build of this process started from, by bundle and
+# mode: what ``raccoon dev``'s watcher compares the files with, so that a save
+# that lands while a build (or the start) is under way is built next.
+_ATTEMPTS: dict[tuple[Path, str], str] = {}
+
+
+def last_attempt(package: Path, workdir: Path, mode: str) -> str | None:
+    """The fingerprint the last :func:`build_client` of *package* in this process
+    started from (whether it built, found the bundle up to date or failed), else
+    the one the bundle on disk was built from; ``None`` when neither is known."""
+    bundle_path = bundle_location(package, workdir)
+    attempted = _ATTEMPTS.get((bundle_path, mode))
+    if attempted is not None:
+        return attempted
+    return _read(workdir / CLIENT_DIR / _FINGERPRINT) if bundle_path.is_file() else None
+
+
 def bundle_location(package: Path, workdir: Path) -> Path:
     """Where :func:`build_client` puts the bundle of *package* (built or not yet)."""
     return workdir / CLIENT_DIR / "dist" / f"{package.resolve().name}.bundle.js"
@@ -103,6 +121,7 @@ def build_client(
     bundle_path = bundle_location(package, workdir)
     stamp = out / _FINGERPRINT
     current = fingerprint(sources, mode)
+    _ATTEMPTS[(bundle_path, mode)] = current
     if not force and bundle_path.is_file() and _read(stamp) == current:
         return ClientBuild(bundle_path, built=False)
     log.info("building the client %s (%s)", package.name, mode)

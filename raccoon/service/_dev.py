@@ -15,22 +15,49 @@ half second — no new dependency, and a few dozen ``stat`` calls are nothing:
   stops everything it started and starts again in the same process
   (``os.execv``): the pid stays the same, the data stays, and the pages reload
   because the service they poll is a new one.
+
+Nothing saved while a build or a restart is under way is lost: each watcher
+compares the files with what the running bundle or process was made from,
+not with what they were when the watcher started. The client watcher starts
+from the fingerprint the last build started from (the start's own build,
+seconds before), and after each build compares again with the fingerprint
+that build started from. The server watcher treats a file modified after
+this process began loading code (:data:`LOADED_AT_NS`, taken when this
+module is imported, before the application's modules) as changed, so a save
+that lands during a restart restarts again once it holds still.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from raccoon.build import BuildError
 
-from ._client import build_client, client_sources, fingerprint
+from ._client import build_client, client_sources, fingerprint, last_attempt
 
-__all__ = ["POLL_INTERVAL", "ClientWatcher", "ServerWatcher", "server_sources"]
+__all__ = ["LOADED_AT_NS", "POLL_INTERVAL", "ClientWatcher", "ServerWatcher", "server_sources"]
 
 #: Seconds between two looks at the files.
 POLL_INTERVAL = 0.5
+
+#: When this process began loading code (ns since the epoch). ``raccoon dev``
+#: imports this module (cli → _commands → _run → _dev) before it loads the
+#: application, so a server file modified at or after this moment may not be
+#: in the code that runs. (``os.execv`` keeps the pid and the process's start
+#: time in /proc, so the time is taken here, per execution.)
+LOADED_AT_NS = time.time_ns()
+# File modification times come from the kernel's coarse clock, which lags the
+# real time by up to a tick (1-10 ms): a file saved just after LOADED_AT_NS
+# may carry a slightly earlier time. The cost of the margin is at most one
+# extra restart for a save in the 50 ms before the start.
+_CLOCK_SLACK_NS = 50_000_000
+# A modification time this far in the future (a skewed clock on a mounted
+# file system) says nothing about when the file was saved: ignored, else each
+# restart would find it "modified after the start" and restart again.
+_FUTURE_NS = 2_000_000_000
 
 Say = Callable[[str], None]
 # Directories whose Python files are not the running server's code.
@@ -77,21 +104,33 @@ class ClientWatcher:
         self.interval = interval
         self.builds = 0
         self.failures = 0
+        #: Whether a build runs now (the tests time saves to land inside one).
+        self.building = False
         self._say = say
         self._sources = client_sources(self.package)
 
     def _fingerprint(self) -> str:
         return fingerprint(self._sources, self.mode)
 
+    def _built_from(self) -> str | None:
+        return last_attempt(self.package, self.workdir, self.mode)
+
     async def run(self) -> None:
-        """Watch and rebuild until cancelled."""
-        seen = await _take(self._fingerprint)
+        """Watch and rebuild until cancelled.
+
+        What counts as a change is a difference from the fingerprint the last
+        build started from — the build when the service started, or the
+        watcher's previous one — not from the files as they were when the
+        watcher (or the last build) ended: a save that landed meanwhile is
+        built next, once the files hold still.
+        """
         while True:
-            seen = await _changed(self._fingerprint, seen, self.interval)
+            await _changed(self._fingerprint, self._built_from(), self.interval)
             await self.rebuild()
 
     async def rebuild(self) -> bool:
         """Build now; False (and the error printed) when the build failed."""
+        self.building = True
         try:
             made = await asyncio.to_thread(build_client, self.package, self.workdir, mode=self.mode)
         except BuildError as exc:
@@ -104,6 +143,8 @@ class ClientWatcher:
             self.failures += 1
             self._say(f"  client    build interrupted ({exc}); trying again at the next change")
             return False
+        finally:
+            self.building = False
         self.builds += 1
         if made.built:
             self._say(f"  client    rebuilt in {made.seconds:.1f} s; open pages reload")
@@ -136,10 +177,13 @@ class ServerWatcher:
         changed: Callable[[list[str]], None],
         *,
         interval: float = POLL_INTERVAL,
+        loaded_at_ns: int | None = None,
     ) -> None:
         self.root = root
         self.exclude = list(exclude)
         self.interval = interval
+        #: When the running code was loaded (default: :data:`LOADED_AT_NS`).
+        self.loaded_at_ns = LOADED_AT_NS if loaded_at_ns is None else loaded_at_ns
         self._changed = changed
         self._files: dict[str, tuple[int, int]] = {}
 
@@ -157,11 +201,23 @@ class ServerWatcher:
         self._files = self._snapshot()
         return repr(sorted(self._files.items()))
 
+    def _saved_since_load(self, files: dict[str, tuple[int, int]]) -> list[str]:
+        """The files of *files* modified after this process began loading code."""
+        since = self.loaded_at_ns - _CLOCK_SLACK_NS
+        future = time.time_ns() + _FUTURE_NS
+        return [path for path, (_, mtime) in files.items() if since <= mtime <= future]
+
     async def run(self) -> None:
-        """Watch until the first change (then call *changed* and return) or cancellation."""
+        """Watch until the first change (then call *changed* and return) or cancellation.
+
+        A file already modified after the code was loaded (a save during the
+        restart that started this process) is a change: *changed* is called
+        for it as soon as the files hold still for one poll.
+        """
         seen = await _take(self._state)
         before = dict(self._files)
-        await _changed(self._state, seen, self.interval)
+        late = self._saved_since_load(before)
+        await _changed(self._state, None if late else seen, self.interval)
         after = self._files
-        paths = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
-        self._changed(paths)
+        paths = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+        self._changed(sorted(paths.union(late)))

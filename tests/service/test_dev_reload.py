@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from run_support import RACCOON
 
 from raccoon.build import BuildError, CheckFailed
-from raccoon.service import Settings
+from raccoon.service import Settings, _dev
 from raccoon.service._client import build_client
 from raccoon.service._dev import ClientWatcher, ServerWatcher, server_sources
 from raccoon.service._devweb import add_dev_routes, build_id, dev_script_tag
@@ -78,6 +79,7 @@ async def test_the_client_watcher_rebuilds_after_a_change(tmp_path: Path) -> Non
     package = tmp_path / "client" / "shop"
     package.mkdir(parents=True)
     _touch(package / "__init__.py", "X = 1\n\n__all__ = ['X']\n")
+    build_client(package, tmp_path / "work")  # what raccoon dev builds when it starts
     said: list[str] = []
     watcher = ClientWatcher(package, tmp_path / "work", said.append, interval=0.1)
     task = asyncio.create_task(watcher.run())
@@ -103,7 +105,7 @@ async def test_the_client_watcher_rebuilds_after_a_change(tmp_path: Path) -> Non
 
 @pytest.mark.asyncio
 async def test_the_server_watcher_sees_the_application_but_not_its_client(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = tmp_path / "demo"
     create_application(app, "demo")
@@ -111,6 +113,11 @@ async def test_the_server_watcher_sees_the_application_but_not_its_client(
     files = {p.relative_to(app).as_posix() for p in server_sources(app, [client])}
     assert "controllers.py" in files and "migrations/demo_0001_projects.py" in files
     assert not any(f.startswith("client/") for f in files)
+    # This process "loaded the code" now, well after the application was written.
+    old = time.time() - 60
+    for path in app.rglob("*"):
+        os.utime(path, (old, old))
+    monkeypatch.setattr(_dev, "LOADED_AT_NS", time.time_ns(), raising=False)
     changed: list[list[str]] = []
     watcher = ServerWatcher(app, [client], changed.append, interval=0.1)
     task = asyncio.create_task(watcher.run())
@@ -121,6 +128,87 @@ async def test_the_server_watcher_sees_the_application_but_not_its_client(
     _touch(app / "seed.py", "# changed\n")
     await asyncio.wait_for(task, 5)
     assert changed == [[str((app / "seed.py").resolve())]]
+
+
+async def _until(condition: Callable[[], bool], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within} s: {what}"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.asyncio
+async def test_a_server_save_during_the_restart_restarts_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file saved after this process loaded the code, but before the watcher
+    started (raccoon dev starts it once the service runs: seconds later), is a
+    change: the code running may not be that file's."""
+    app = tmp_path / "demo"
+    create_application(app, "demo")
+    old = time.time() - 60  # written well before this process started
+    for path in app.rglob("*"):
+        os.utime(path, (old, old))
+    monkeypatch.setattr(_dev, "LOADED_AT_NS", time.time_ns(), raising=False)
+    (app / "controllers.py").write_text((app / "controllers.py").read_text() + "# saved late\n")
+    changed: list[list[str]] = []
+    watcher = ServerWatcher(app, [app / "client" / "demo"], changed.append, interval=0.1)
+    await asyncio.wait_for(watcher.run(), 5)
+    assert changed == [[str((app / "controllers.py").resolve())]]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.asyncio
+async def test_a_client_save_during_the_start_is_built(tmp_path: Path) -> None:
+    """raccoon dev builds the client, then starts the service (seconds), then the
+    watcher: a save in between is built once the watcher runs."""
+    package = tmp_path / "client" / "shop"
+    package.mkdir(parents=True)
+    work = tmp_path / "work"
+    _touch(package / "__init__.py", "X = 'first'\n\n__all__ = ['X']\n")
+    made = build_client(package, work)  # the start's build
+    (package / "__init__.py").write_text("X = 'saved while starting'\n\n__all__ = ['X']\n")
+    said: list[str] = []
+    watcher = ClientWatcher(package, work, said.append, interval=0.1)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await _until(lambda: watcher.builds + watcher.failures > 0, 200, "a rebuild")
+        assert watcher.builds == 1, said
+        assert "saved while starting" in made.bundle.read_text()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.asyncio
+async def test_a_burst_of_client_saves_during_a_build_ends_in_the_last(tmp_path: Path) -> None:
+    """Saves 0.7 s apart, the later ones inside the build the first one started:
+    the bundle ends with the last."""
+    package = tmp_path / "client" / "shop"
+    package.mkdir(parents=True)
+    work = tmp_path / "work"
+    module = package / "__init__.py"
+    _touch(module, "X = 'burst-v0'\n\n__all__ = ['X']\n")
+    made = build_client(package, work)
+    said: list[str] = []
+    watcher = ClientWatcher(package, work, said.append, interval=0.1)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await asyncio.sleep(0.3)
+        module.write_text("X = 'burst-v1'\n\n__all__ = ['X']\n")
+        await _until(lambda: watcher.building, 30, "the build of v1 to start")
+        for version in ("v2", "v3"):
+            await asyncio.sleep(0.7)
+            assert watcher.building, "the saves must land inside the build"
+            module.write_text(f"X = 'burst-{version}'\n\n__all__ = ['X']\n")
+        await _until(lambda: "burst-v3" in made.bundle.read_text(), 300, "the bundle of v3")
+        assert watcher.failures == 0, said
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
 
 def test_dev_takes_the_options_of_run() -> None:
