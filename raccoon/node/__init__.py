@@ -32,6 +32,19 @@ from ._errors import (
     RPCError,
 )
 from ._follow import follow
+from ._limits import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    MAX_ARGUMENT_DEPTH,
+    MAX_ARGUMENTS_SIZE,
+    MAX_COLLECTION_LENGTH,
+    MAX_ERROR_DATA,
+    MAX_ERROR_MESSAGE,
+    MAX_NAME_LENGTH,
+    MAX_STRING_LENGTH,
+    MESSAGE_TOO_LARGE,
+    RESULT_TOO_LARGE,
+    UNDECODABLE,
+)
 from ._node import Node, NodeState
 from ._path import Path, PathLike
 from ._proxy import Proxy
@@ -41,6 +54,17 @@ from ._state import RemoteState, StateView
 from ._wamp import WAMPNode, default_serialization
 
 __all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "MAX_ARGUMENTS_SIZE",
+    "MAX_ARGUMENT_DEPTH",
+    "MAX_COLLECTION_LENGTH",
+    "MAX_ERROR_DATA",
+    "MAX_ERROR_MESSAGE",
+    "MAX_NAME_LENGTH",
+    "MAX_STRING_LENGTH",
+    "MESSAGE_TOO_LARGE",
+    "RESULT_TOO_LARGE",
+    "UNDECODABLE",
     "BoundSignal",
     "Connection",
     "ConnectionState",

@@ -23,11 +23,11 @@ import txaio
 txaio.use_asyncio()
 
 from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
-from autobahn.wamp import serializer as wamp_serializers  # noqa: E402
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 
 from ._context import NodeContext  # noqa: E402
 from ._errors import NodeError, NotConnected  # noqa: E402
+from ._limits import DEFAULT_MAX_MESSAGE_SIZE  # noqa: E402
 from ._pubsub import PubSubMixin  # noqa: E402
 from ._rpc import RPCMixin  # noqa: E402
 from ._serialization import Serialization  # noqa: E402
@@ -41,6 +41,7 @@ from ._session import (  # noqa: E402
     Topic,
 )
 from ._signal import Signal  # noqa: E402
+from ._wire import guarded_serializer  # noqa: E402
 
 __all__ = ["Connection", "ConnectionState", "Subscription"]
 
@@ -60,6 +61,13 @@ class Connection(RPCMixin, PubSubMixin):
     each join) enables WAMP ticket authentication with ``authid``.
     Registrations and subscriptions made through the connection survive
     reconnects: they are made again on every join.
+
+    ``max_message_size`` is the largest message the router's transport
+    accepts from this connection (the backend transport's 16 MiB by
+    default): a bigger result is answered with ``raccoon.error.result_too_large``
+    and a bigger call or publication refused, rather than sent and the
+    connection closed by the router. A message the connection cannot decode
+    never drops it either (``_wire.py``).
     """
 
     on_join = Signal(doc="The session joined (again): ``(session_id)``.")
@@ -81,6 +89,7 @@ class Connection(RPCMixin, PubSubMixin):
         retry_max: float = 2.0,
         retry_growth: float = 1.5,
         auto_ping_interval: float = 10.0,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         name: str | None = None,
     ) -> None:
         parsed = urlparse(url)
@@ -92,8 +101,11 @@ class Connection(RPCMixin, PubSubMixin):
                 f"unknown serializers {unknown}; choose among {sorted(SERIALIZERS)} "
                 "(ubjson is left out on purpose: see docs/dependencies.md)"
             )
+        if max_message_size < 1024:
+            raise ValueError(f"max_message_size must be at least 1024, not {max_message_size}")
         self.url = url
         self.realm = realm
+        self.max_message_size = max_message_size
         self.name = name or f"connection-{id(self):x}"
         self._host = parsed.hostname
         self._port = parsed.port or (443 if parsed.scheme == "wss" else 80)
@@ -219,7 +231,7 @@ class Connection(RPCMixin, PubSubMixin):
                     lambda done=done: Session(self, done),
                     url=self.url,
                     serializers=[
-                        getattr(wamp_serializers, SERIALIZERS[s])() for s in self._serializer_names
+                        guarded_serializer(s, self.max_message_size) for s in self._serializer_names
                     ],
                 )
                 factory.setProtocolOptions(

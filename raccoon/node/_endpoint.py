@@ -13,6 +13,7 @@ from typing import Any, TypeVar, overload
 
 from ._adapt import DETAILS
 from ._errors import InvalidArguments, PathError, RemoteInternalError, RPCError
+from ._limits import bounded_message
 
 __all__ = ["INVOKE_POLICIES", "Endpoint", "call", "endpoint_name"]
 
@@ -141,6 +142,11 @@ class Endpoint:
         return self._shape.wants_details
 
     @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """The method's parameter names, in order (to name arguments in errors)."""
+        return self._shape.names
+
+    @property
     def invoke_policy(self) -> str:
         """``single``, or the policy of a shared registration (``@call(invoke=...)``)."""
         return self._invoke or "single"
@@ -160,7 +166,8 @@ class Endpoint:
         try:  # slow path: let inspect word the problem
             return shape.sig.bind(*args, **kwargs).arguments
         except TypeError as exc:
-            raise InvalidArguments(f"{self.uri}: {exc}") from None
+            # inspect quotes an unexpected keyword's name, which the caller chose.
+            raise InvalidArguments(bounded_message(f"{self.uri}: {exc}")) from None
 
     async def invoke(self, args: Any, kwargs: dict[str, Any], details: Any) -> Any:
         """Run the endpoint; every failure comes out as an :class:`RPCError`."""

@@ -99,7 +99,16 @@ _BY_URI: dict[str, type[RPCError]] = {
 
 
 def rpc_error_from_wamp(uri: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> RPCError:
-    """Rebuild the right :class:`RPCError` subclass from a WAMP ERROR message."""
+    """Rebuild the right :class:`RPCError` subclass from a WAMP ERROR message.
+
+    The other side chose the message and the data: the message is cut to
+    :data:`~raccoon.node._limits.MAX_ERROR_MESSAGE` characters, and data
+    named like the constructor's own parameters cannot make it fail.
+    """
+    from ._limits import bounded_message  # _limits raises our errors: import late
+
     cls = _BY_URI.get(uri, RPCError)
-    message = str(args[0]) if args else uri
-    return cls(message, uri=uri, **kwargs)
+    first = args[0] if args else uri
+    error = cls(bounded_message(first if type(first) is str else str(first)), uri=uri)
+    error.data = dict(kwargs) if kwargs else {}
+    return error

@@ -11,12 +11,17 @@ import txaio
 
 txaio.use_asyncio()
 
-from autobahn.wamp.exception import ApplicationError, TransportLost  # noqa: E402
+from autobahn.wamp.exception import (  # noqa: E402
+    ApplicationError,
+    SerializationError,
+    TransportLost,
+)
 from autobahn.wamp.types import PublishOptions, SubscribeOptions  # noqa: E402
 
 from ._adapt import CallbackRef  # noqa: E402
 from ._context import NodeContext  # noqa: E402
-from ._errors import InvalidArguments, rpc_error_from_wamp  # noqa: E402
+from ._errors import InvalidArguments, RPCError, rpc_error_from_wamp  # noqa: E402
+from ._limits import MESSAGE_TOO_LARGE, check_arguments  # noqa: E402
 from ._serialization import Serialization  # noqa: E402
 from ._session import (  # noqa: E402
     DETAILS_ARG,
@@ -27,6 +32,7 @@ from ._session import (  # noqa: E402
     Subscription,
     Topic,
 )
+from ._wire import MessageTooLarge  # noqa: E402
 
 __all__ = ["PubSubMixin"]
 
@@ -134,6 +140,13 @@ class PubSubMixin:
     async def _do_subscribe(self, session: Session, entry: Topic) -> None:
         def on_event(*args: Any, **kwargs: Any) -> None:
             details = kwargs.pop(DETAILS_ARG, None)
+            try:
+                # Events may come from any session, a browser's too: the
+                # same door as calls, but nobody to answer, so it is dropped.
+                check_arguments(entry.topic, args, kwargs)
+            except InvalidArguments as exc:
+                log.warning("%s: an event was dropped: %s", self.name, exc)
+                return
             context = self.context
             args = tuple(self.serialization.decode(list(args), context)) if args else args
             kwargs = self.serialization.decode(kwargs, context) if kwargs else kwargs
@@ -217,7 +230,10 @@ class PubSubMixin:
         event is sent. Consecutive calls keep their order everywhere."""
         kwargs = kwargs or {}
         self._publish_locally(topic, args, kwargs, wait=False)
-        self._publish_remotely(topic, args, kwargs, False)
+        try:
+            self._publish_remotely(topic, args, kwargs, False)
+        except RPCError as exc:  # too large to send: nobody waits to be told
+            log.error("%s: event on %s dropped: %s", self.name, topic, exc)
 
     def _publish_locally(
         self, topic: str, args: tuple[Any, ...] | list[Any], kwargs: dict[str, Any], wait: bool
@@ -253,3 +269,14 @@ class PubSubMixin:
         except TransportLost:
             log.warning("%s: connection lost, event on %s dropped", self.name, topic)
             return None
+        except SerializationError as exc:
+            too_large = exc.__context__
+            if not isinstance(too_large, MessageTooLarge):
+                raise
+            # Sent, the router would close the connection: not sent at all.
+            raise RPCError(
+                f"{topic}: not published: {too_large}",
+                uri=MESSAGE_TOO_LARGE,
+                size=too_large.size,
+                limit=too_large.limit,
+            ) from None

@@ -11,7 +11,11 @@ import txaio
 
 txaio.use_asyncio()
 
-from autobahn.wamp.exception import ApplicationError, TransportLost  # noqa: E402
+from autobahn.wamp.exception import (  # noqa: E402
+    ApplicationError,
+    SerializationError,
+    TransportLost,
+)
 from autobahn.wamp.types import RegisterOptions  # noqa: E402
 
 from ._context import NodeContext  # noqa: E402
@@ -23,6 +27,13 @@ from ._errors import (  # noqa: E402
     RPCError,
     rpc_error_from_wamp,
 )
+from ._limits import (  # noqa: E402
+    MAX_NAME_LENGTH,
+    MESSAGE_TOO_LARGE,
+    bounded_data,
+    bounded_message,
+    check_arguments,
+)
 from ._serialization import Serialization  # noqa: E402
 from ._session import (  # noqa: E402
     DETAILS_ARG,
@@ -32,8 +43,9 @@ from ._session import (  # noqa: E402
     Session,
     Settled,
 )
+from ._wire import MessageTooLarge  # noqa: E402
 
-__all__ = ["RPCMixin"]
+__all__ = ["RPCMixin", "wamp_error"]
 
 log = logging.getLogger("raccoon.node.connection")
 
@@ -188,6 +200,19 @@ class RPCMixin:
         except TransportLost:
             outer.set_exception(NotConnected(f"{uri}: the connection was lost during the call"))
             return outer
+        except SerializationError as exc:
+            too_large = exc.__context__
+            if not isinstance(too_large, MessageTooLarge):
+                raise
+            outer.set_exception(
+                RPCError(
+                    f"{uri}: not called: {too_large}",
+                    uri=MESSAGE_TOO_LARGE,
+                    size=too_large.size,
+                    limit=too_large.limit,
+                )
+            )
+            return outer
         timer = loop.call_later(timeout, _time_out, outer, inner, uri, timeout)
 
         def done(fut: Any) -> None:
@@ -257,19 +282,37 @@ class _RemoteInvoker:
         self.context = context
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        serialization, context = self.serialization, self.context
+        serialization, context, endpoint = self.serialization, self.context, self.endpoint
         details = kwargs.pop(DETAILS_ARG, None)
-        if args:
-            args = tuple(serialization.decode(list(args), context))
-        if kwargs:
-            kwargs = serialization.decode(kwargs, context)
         try:
-            result = await self.endpoint.invoke(args, kwargs, details)
+            # At the door, before any decoder or application code sees them:
+            # the arguments come from another session, maybe a browser's.
+            check_arguments(endpoint.uri, args, kwargs, endpoint.parameter_names)
+            try:
+                if args:
+                    args = tuple(serialization.decode(list(args), context))
+                if kwargs:
+                    kwargs = serialization.decode(kwargs, context)
+            except Exception as exc:  # a registered decoder refused its value
+                raise InvalidArguments(
+                    f"{endpoint.uri}: an argument could not be decoded: {exc}"
+                ) from None
+            result = await endpoint.invoke(args, kwargs, details)
         except RPCError as exc:
-            raise ApplicationError(
-                exc.uri, exc.message, **serialization.encode_kwargs(exc.data)
-            ) from None
+            raise wamp_error(exc, serialization) from None
         return serialization.encode(result)
+
+
+def wamp_error(exc: RPCError, serialization: Serialization) -> ApplicationError:
+    """The WAMP error a caller gets for ``exc``: its message and data bounded,
+    since they may quote what the caller sent (_limits.py)."""
+    try:
+        data = bounded_data(serialization.encode_kwargs(exc.data))
+    except Exception:  # data that cannot even be encoded is not sent
+        log.warning("the data of an error for %s could not be encoded", exc.uri, exc_info=True)
+        data = {"truncated": True}
+    uri = exc.uri if len(exc.uri) <= MAX_NAME_LENGTH else RPCError.default_uri
+    return ApplicationError(uri, bounded_message(str(exc.message)), **data)
 
 
 def _time_out(outer: asyncio.Future[Any], inner: Any, uri: str, timeout: float) -> None:

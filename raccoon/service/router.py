@@ -35,6 +35,8 @@ from raccoon.service._errors import RouterError
 from raccoon.service._probe import JoinRefused, join_realm
 
 __all__ = [
+    "BACKEND_MAX_MESSAGE_SIZE",
+    "BROWSER_MAX_MESSAGE_SIZE",
     "BackendTransport",
     "FunctionAuthenticator",
     "Permission",
@@ -51,6 +53,18 @@ _LOG_LEVELS = ("none", "critical", "error", "warn", "info", "debug", "trace")
 # No "ubjson": it is backed by bjdata, whose C extension misbehaves under
 # NumPy 2 (docs/dependencies.md).
 _SERIALIZERS = ("cbor", "msgpack", "json")
+
+#: The largest message (bytes) the router takes from a backend: the private
+#: backend transport, and a bare router's websocket, which backends share.
+#: Results of whole windows of rows travel this way. raccoon.node's
+#: Connection refuses to send more (DEFAULT_MAX_MESSAGE_SIZE, the same
+#: number) rather than have the router close the backend's connection.
+BACKEND_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+#: The largest message (bytes) a browser may send: the default of a
+#: service's ``max_message_size`` setting, which configures its public
+#: websocket. A browser sends calls and events, never bulk data; Crossbar
+#: closes the websocket of one that sends more (docs/security.md).
+BROWSER_MAX_MESSAGE_SIZE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -226,7 +240,9 @@ class RouterSettings:
     allowed_origins: tuple[str, ...] = ("*",)
     auto_ping_interval: float | None = 10.0
     auto_ping_timeout: float | None = 5.0
-    max_message_size: int = 16 * 1024 * 1024
+    # A bare router's websocket carries backends too; a service sets its
+    # public websocket to the browser limit (Settings.max_message_size).
+    max_message_size: int = BACKEND_MAX_MESSAGE_SIZE
     roles: tuple[Role, ...] = field(default_factory=_default_roles)
     anonymous_role: str | None = "backend"
     rawsocket: bool = False
@@ -254,7 +270,7 @@ class RouterSettings:
                 f"anonymous_role {self.anonymous_role!r} is not among the roles {names}; "
                 "add that role or set anonymous_role=None"
             )
-        if self.rawsocket and not 512 <= self.max_message_size <= 16 * 1024 * 1024:
+        if self.rawsocket and not 512 <= self.max_message_size <= BACKEND_MAX_MESSAGE_SIZE:
             raise ValueError("with rawsocket, max_message_size must be within 512 B .. 16 MiB")
         self._check_auth(names)
 
@@ -364,7 +380,7 @@ def _backend_transport_config(
         "serializers": list(_SERIALIZERS),
         "options": {
             "enable_webstatus": False,
-            "max_message_size": 16 * 1024 * 1024,
+            "max_message_size": BACKEND_MAX_MESSAGE_SIZE,
             # Backends are no browsers; an Origin header, if any, must be ours.
             "allowed_origins": list(settings.allowed_origins),
         },
@@ -379,7 +395,7 @@ def _backend_transport_config(
         "endpoint": endpoint,
         "rawsocket": {
             "serializers": list(_SERIALIZERS),
-            "options": {"max_message_size": 16 * 1024 * 1024},
+            "options": {"max_message_size": BACKEND_MAX_MESSAGE_SIZE},
             "auth": auth,
         },
         "web": {"paths": paths},
