@@ -33,7 +33,14 @@ from raccoon.data import Database
 from raccoon.service._errors import AccountError, InvalidCredentials
 from raccoon.service._schema import roles, tenants, user_roles, users
 
-__all__ = ["MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "Accounts", "User", "make_hasher"]
+__all__ = [
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
+    "Accounts",
+    "User",
+    "make_hasher",
+    "text_problem",
+]
 
 #: Shorter passwords are refused when a user is created or a password set.
 MIN_PASSWORD_LENGTH = 8
@@ -43,6 +50,20 @@ _MAX_USERNAME = 150
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}\Z")
 _ROLE = re.compile(r"[A-Za-z0-9_.:-]{1,100}\Z")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(_[A-Za-z0-9]{1,8})*\Z")
+# PostgreSQL's text cannot hold NUL; a lone surrogate (legal in JSON and in a
+# Python str) cannot be encoded at all — not for the database, not for Argon2.
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    """What makes *text* unusable as text — ``'contains a NUL character'``,
+    ``'contains an unpaired surrogate'`` — or ``None``."""
+    found = _BAD_TEXT.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character"
+    return "contains an unpaired surrogate"
 
 
 def make_hasher(
@@ -95,12 +116,20 @@ def check_username(username: object) -> str:
 def _check_password(password: object) -> str:
     if not isinstance(password, str):
         raise AccountError("a password is a string", "password")
+    if (problem := text_problem(password)) is not None:
+        raise AccountError(f"a password cannot be used: it {problem}", "password")
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise AccountError(
             f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
             "password",
         )
     return password
+
+
+def _check_text(value: str | None, field: str) -> None:
+    """Free text (a title, a display name) must be storable."""
+    if isinstance(value, str) and (problem := text_problem(value)) is not None:
+        raise AccountError(f"the {field.replace('_', ' ')} {problem}", field)
 
 
 def _check_name(value: object, pattern: re.Pattern[str], what: str) -> str:
@@ -162,6 +191,7 @@ class Accounts:
     async def create_tenant(self, name: str, title: str = "") -> int:
         """Create the tenant *name*; returns its id."""
         _check_name(name, _NAME, "tenant")
+        _check_text(title, "title")
         try:
             return int(
                 await self.db.fetchval(
@@ -174,6 +204,7 @@ class Accounts:
     async def create_role(self, name: str, description: str = "") -> int:
         """Create the role *name*; returns its id."""
         _check_name(name, _ROLE, "role")
+        _check_text(description, "description")
         try:
             return int(
                 await self.db.fetchval(
@@ -211,6 +242,8 @@ class Accounts:
         """
         check_username(username)
         _check_password(password)
+        _check_text(display_name, "display_name")
+        _check_text(email, "email")
         role_list = _role_list(roles)
         if language is not None and not _LANGUAGE.match(language):
             raise AccountError(
@@ -291,6 +324,11 @@ class Accounts:
         made with weaker parameters than the current ones is upgraded.
         """
         if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+            raise InvalidCredentials("wrong username or password")
+        if text_problem(password) is not None or (
+            isinstance(username, str) and text_problem(username) is not None
+        ):
+            # No such user can exist; the HTTP API refuses these before (400).
             raise InvalidCredentials("wrong username or password")
         row = None
         if isinstance(username, str) and 0 < len(username) <= _MAX_USERNAME:

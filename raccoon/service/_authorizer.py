@@ -11,6 +11,10 @@ with ``cache: false``.
 The rule, for a browser whose session prefix is ``P``:
 
 - anything on ``wamp`` or ``wamp.*`` (the router's meta API): denied (cached);
+- anything at all by a session of a **revoked login** (a logout; its
+  ``raccoon_sid`` is in the service's in-memory set, ``_revocations.py``):
+  denied (not cached) — the router kills such sessions at logout, this
+  holds whatever slipped through;
 - ``call`` of a public procedure: allowed, caller disclosed (cached);
 - ``register``, ``subscribe``, ``publish`` and ``call`` under its own
   prefix: allowed (not cached). "Under" means ``uri == P`` or
@@ -24,13 +28,15 @@ The rule, for a browser whose session prefix is ``P``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["PREFIX_KEY", "authorize_browser"]
+__all__ = ["PREFIX_KEY", "SID_KEY", "authorize_browser"]
 
 #: The authextra key holding the session's prefix (set by the authenticator).
 PREFIX_KEY = "raccoon_prefix"
+#: The authextra key holding the session's login id.
+SID_KEY = "raccoon_sid"
 _ACTIONS = frozenset({"call", "register", "subscribe", "publish"})
 _MATCHES = frozenset({"exact", "prefix", "wildcard"})
 
@@ -57,19 +63,30 @@ def _inside(uri: str, prefix: str, match: str) -> bool:
 
 
 def authorize_browser(
-    details: Any, uri: Any, action: Any, options: Any, public: tuple[str, ...]
+    details: Any,
+    uri: Any,
+    action: Any,
+    options: Any,
+    public: tuple[str, ...],
+    revoked: Callable[[object], bool] | None = None,
 ) -> dict[str, Any]:
     """The authorization of a browser session for *action* on *uri*.
 
     *details* are the session details Crossbar passes (its ``authextra``
-    holds the prefix), *options* the action's options (``match`` for
-    subscribe and register), *public* the public procedures (exact URIs, or
-    prefixes ending with '.'). Never raises: anything malformed is denied.
+    holds the prefix and the login id), *options* the action's options
+    (``match`` for subscribe and register), *public* the public procedures
+    (exact URIs, or prefixes ending with '.'), *revoked* tells whether a
+    login id was revoked. Never raises: anything malformed is denied.
     """
     if not isinstance(uri, str) or not uri or action not in _ACTIONS:
         return _DENY
     if uri == "wamp" or uri.startswith("wamp."):
         return _DENY_CACHED
+    authextra = details.get("authextra") if isinstance(details, Mapping) else None
+    if not isinstance(authextra, Mapping):
+        authextra = {}
+    if revoked is not None and revoked(authextra.get(SID_KEY)):
+        return _DENY
     match = "exact"
     if action in ("subscribe", "register") and isinstance(options, Mapping):
         match = options.get("match") or "exact"
@@ -77,8 +94,7 @@ def authorize_browser(
         return _DENY
     if action == "call" and _public(uri, public):
         return _PUBLIC_CALL
-    authextra = details.get("authextra") if isinstance(details, Mapping) else None
-    prefix = authextra.get(PREFIX_KEY) if isinstance(authextra, Mapping) else None
+    prefix = authextra.get(PREFIX_KEY)
     if not isinstance(prefix, str) or not prefix:
         return _DENY
     if _inside(uri, prefix, match):

@@ -13,6 +13,7 @@ from raccoon.node import RPCError, WAMPNode, call
 
 from ._authorizer import authorize_browser
 from ._metrics import Metrics
+from ._revocations import Revocations
 from ._sessions import SessionRegistry
 
 __all__ = ["AUTHORIZER_PATH", "PUBLIC_SESSION_PATH", "AuthorizerNode", "PublicSessionNode"]
@@ -26,13 +27,18 @@ _ACTIONS = frozenset({"call", "register", "subscribe", "publish"})
 
 
 class AuthorizerNode(WAMPNode):
-    """The dynamic authorizer of the browser role (``<path>.authorize``)."""
+    """The dynamic authorizer of the browser role (``<path>.authorize``), and the
+    list of revoked logins the router asks for when it starts (``<path>.revocations``)."""
 
-    def __init__(self, public: tuple[str, ...], metrics: Metrics) -> None:
+    def __init__(
+        self, public: tuple[str, ...], metrics: Metrics, revocations: Revocations | None = None
+    ) -> None:
         self.public = public
         self.metrics = metrics
+        self._revocations = revocations
 
-    # Shared: every service process behind one router serves it (it is stateless).
+    # Shared: every service process behind one router serves it (it keeps no
+    # state of its own: revocations reach every process).
     NODE_INVOKE = "roundrobin"
 
     @call
@@ -40,10 +46,20 @@ class AuthorizerNode(WAMPNode):
         self, session: Any, uri: Any, action: Any, options: Any = None
     ) -> dict[str, Any]:
         """Crossbar's question: may this browser session do *action* on *uri*?"""
-        decision = authorize_browser(session, uri, action, options, self.public)
+        known = self._revocations
+        revoked = known.is_revoked if known is not None else None
+        decision = authorize_browser(session, uri, action, options, self.public, revoked)
         label = action if action in _ACTIONS else "other"
         self.metrics.authorizations.labels(label, "yes" if decision["allow"] else "no").inc()
         return dict(decision)
+
+    @call
+    async def revocations(self) -> list[list[Any]]:
+        """Every revoked, unexpired login, ``[[sid, until], …]`` (from the database):
+        what the router's revocation feed loads when it starts."""
+        if self._revocations is None:
+            return []
+        return await self._revocations.stored()
 
 
 class PublicSessionNode(WAMPNode):

@@ -5,7 +5,9 @@ which is also the last fragment of the browser session's URI prefix. The
 row stores the SHA-256 of the browser's key — a random value the browser
 keeps in an HttpOnly cookie — so a refresh needs both the ``sid`` (which
 the page knows) and the cookie (which scripts cannot read). Join tokens
-live a minute; a revoked or expired login stops yielding new ones.
+live a minute; a revoked or expired login stops yielding new ones, and a
+revocation is announced (``on_revoke``, see ``_revocations.py``) so that
+the tokens it already gave out stop working too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +24,7 @@ import sqlalchemy as sa
 from raccoon.data import Database
 from raccoon.service._accounts import Accounts, User
 from raccoon.service._errors import SessionExpired
-from raccoon.service._schema import login_sessions
+from raccoon.service._schema import login_sessions, users
 
 __all__ = ["LoginSession", "Logins", "is_session_id", "new_browser_key"]
 
@@ -61,10 +64,18 @@ class LoginSession:
 class Logins:
     """Opens, checks and revokes login sessions."""
 
-    def __init__(self, db: Database, accounts: Accounts, max_age: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        accounts: Accounts,
+        max_age: float,
+        on_revoke: Callable[[str, datetime], Awaitable[None]] | None = None,
+    ) -> None:
         self.db = db
         self.accounts = accounts
         self.max_age = max_age
+        #: Awaited with ``(sid, expires_at)`` after a login was revoked.
+        self.on_revoke = on_revoke
 
     async def open(
         self, user: User, browser_key: str, language: str, client: str | None
@@ -118,18 +129,40 @@ class Logins:
     async def revoke(self, sid: object, browser_key: object) -> LoginSession:
         """Close the login *sid* of this browser (a logout); returns it."""
         session = await self.check(sid, browser_key)
-        await self.db.execute(
-            sa.update(login_sessions)
-            .where(login_sessions.c.id == session.sid)
-            .values(revoked_at=sa.func.now())
-        )
+        await self.close(session.sid)
         return session
 
     async def close(self, sid: str) -> None:
         """Close the login *sid* on the server's own decision (a logout from
-        inside the session, an administrator); idempotent."""
-        await self.db.execute(
+        inside the session, an administrator); idempotent. Returns once the
+        revocation is announced (the router refuses the login's tokens)."""
+        expires_at = await self.db.fetchval(
             sa.update(login_sessions)
-            .where(login_sessions.c.id == sid, login_sessions.c.revoked_at.is_(None))
-            .values(revoked_at=sa.func.now())
+            .where(login_sessions.c.id == sid)
+            .values(revoked_at=sa.func.coalesce(login_sessions.c.revoked_at, sa.func.now()))
+            .returning(login_sessions.c.expires_at)
         )
+        if expires_at is not None and self.on_revoke is not None:
+            await self.on_revoke(sid, expires_at)
+
+    async def status(self, sid: str) -> str | None:
+        """Why the login *sid* may not have a session (``'unknown'``, ``'revoked'``,
+        ``'expired'``, ``'disabled'``), or ``None`` when it is live."""
+        row = await self.db.fetchrow(
+            sa.select(
+                login_sessions.c.revoked_at,
+                login_sessions.c.expires_at,
+                users.c.active,
+            )
+            .select_from(login_sessions.join(users, users.c.id == login_sessions.c.user_id))
+            .where(login_sessions.c.id == sid)
+        )
+        if row is None:
+            return "unknown"
+        if row["revoked_at"] is not None:
+            return "revoked"
+        if row["expires_at"] <= datetime.now(UTC):
+            return "expired"
+        if not row["active"]:
+            return "disabled"
+        return None

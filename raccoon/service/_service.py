@@ -60,6 +60,7 @@ from ._desktop import Desktop, desktop_content
 from ._errors import ServiceError
 from ._logins import Logins
 from ._metrics import Metrics
+from ._revocations import Revocations
 from ._session import SessionIdentity
 from ._sessions import SessionRegistry
 from ._supervise import ServerWatch
@@ -135,6 +136,7 @@ class Service:
         self._auth: Auth | None = None
         self._sessions: SessionRegistry | None = None
         self._accounts: Accounts | None = None
+        self._revocations: Revocations | None = None
         self._http_url: str | None = None
 
     # -- parts (once started) ------------------------------------------------------------
@@ -240,7 +242,10 @@ class Service:
                 settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
             ),
         )
-        logins = Logins(db, self._accounts, settings.session_max_age)
+        revocations = self._revocations = Revocations(db)
+        logins = Logins(
+            db, self._accounts, settings.session_max_age, on_revoke=revocations.announce
+        )
         self._auth = Auth(
             settings, self._accounts, logins, TokenCodec(settings.token_key()), self.metrics
         )
@@ -282,6 +287,9 @@ class Service:
         )
         self._cleanup.append(backend.close)
         await backend.connect(timeout=30.0)
+        # Before any browser session is heard of: the revoked logins.
+        await revocations.attach(backend)
+        await revocations.resync()
 
         async def on_end(identity: SessionIdentity, reason: str) -> None:
             if reason == "logout":
@@ -296,13 +304,18 @@ class Service:
             context_values=context_values,
             # Behind a router run apart there may be other service processes.
             exclusive=settings.router_url is not None,
+            revoked=revocations.is_revoked,
+            admit=lambda identity: logins.status(identity.sid),
         )
         self._cleanup.append(sessions.close)
         self.metrics.watch_sessions(sessions.statistics)
         await backend.subscribe("wamp.session.on_join", self._on_join)
         await backend.subscribe("wamp.session.on_leave", self._on_leave)
         for path, node in (
-            (AUTHORIZER_PATH, AuthorizerNode(settings.public_procedures, self.metrics)),
+            (
+                AUTHORIZER_PATH,
+                AuthorizerNode(settings.public_procedures, self.metrics, revocations),
+            ),
             (PUBLIC_SESSION_PATH, PublicSessionNode(sessions, browser_role=BROWSER_ROLE)),
         ):
             await node.node_bind(NodePath(path), backend.new_context())
@@ -426,8 +439,14 @@ class Service:
         self.sessions.session_left(session_id)
 
     async def _on_backend_join(self, session_id: int) -> None:
-        """After a reconnect the backend may have missed joins and leaves: ask the router."""
+        """After a reconnect the backend may have missed joins, leaves and
+        revocations: ask the database and the router, and tell the router."""
         backend = self.backend
+        if self._revocations is not None:
+            try:
+                await self._revocations.resync()
+            except Exception:
+                log.exception("could not reload the revoked logins after a reconnect")
         try:
             ids = await backend.call("wamp.session.list", [[BROWSER_ROLE]], timeout=10.0)
             live: dict[int, dict[str, Any]] = {}

@@ -17,6 +17,13 @@ Lifecycle of a tree (:class:`SessionState`)::
         └──(exclusive) another process claimed it──▶ FOREIGN ──last leave──▶ (forgotten)
     (any state) ──end(): logout, service stop──▶ CLOSING
 
+A tree is never built (nor resumed) for a login that was revoked (a
+logout), has expired, or whose user was disabled: a join token copied
+before the logout must not bring the session back. A join is checked
+against the in-memory set of revoked logins (*revoked*) at once, and a
+tree is built only after the database confirms the login is live
+(*admit*); a refused browser session is closed by the router.
+
 When several service processes share one router, every one of them hears
 every join. With *exclusive*, a process first **claims** the session by
 registering ``raccoon.service.trees.<sid>.ready``: the router lets only one
@@ -93,6 +100,7 @@ class _Tree:
         "grace",
         "identity",
         "node",
+        "refused",
         "resumed",
         "state",
         "wamp",
@@ -112,6 +120,8 @@ class _Tree:
         self.error: BaseException | None = None
         self.resumed = 0
         self.claim: _Claim | None = None
+        #: Why the login may have no tree ('revoked', 'expired'…), once refused.
+        self.refused: str | None = None
 
 
 class SessionRegistry:
@@ -134,8 +144,15 @@ class SessionRegistry:
         on_end: Callable[[SessionIdentity, str], Awaitable[None]] | None = None,
         context_values: Mapping[str, Any] | None = None,
         exclusive: bool = False,
+        revoked: Callable[[str], bool] | None = None,
+        admit: Callable[[SessionIdentity], Awaitable[str | None]] | None = None,
     ) -> None:
         self.connection = connection
+        # revoked(sid): in memory, checked at every join. admit(identity):
+        # None when the login is live, else why not ('revoked', 'expired'…),
+        # awaited before a tree is built.
+        self._revoked = revoked
+        self._admit = admit
         self.exclusive = exclusive
         self.controllers = controllers
         self.grace_period = grace_period
@@ -189,6 +206,9 @@ class SessionRegistry:
             return
         if session_id in self._by_wamp:
             return  # seen already (a reconciliation after a reconnect)
+        if self._revoked is not None and self._revoked(identity.sid):
+            self._refuse(identity, [session_id], "revoked")
+            return
         tree = self._trees.get(identity.prefix)
         previous = None
         if tree is not None and tree.state in (SessionState.CLOSING, SessionState.CLOSED):
@@ -276,6 +296,11 @@ class SessionRegistry:
                     uri="raccoon.error.no_session",
                 )
             return await self._forward_ready(tree, session_id, deadline)
+        if tree.refused is not None:
+            raise RPCError(
+                f"the login of the session {tree.identity.prefix} is {tree.refused}: log in again",
+                uri="raccoon.error.no_session",
+            )
         if tree.error is not None or tree.node is None:
             # Intent errors explain themselves; anything else stays in the log.
             reason = (
@@ -349,10 +374,43 @@ class SessionRegistry:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s failed", task.get_name(), exc_info=task.exception())
 
+    def _refuse(self, identity: SessionIdentity, wamp_ids: list[int], reason: str) -> None:
+        """No tree for this login: close its browser sessions (and a tree it still has)."""
+        log.warning(
+            "refused WAMP sessions %s of %s: the login is %s", wamp_ids, identity.prefix, reason
+        )
+        for session_id in wamp_ids:
+            self._spawn(self._kill(session_id, reason), f"refuse {session_id}")
+        tree = self._trees.get(identity.prefix)
+        if tree is not None and tree.state not in (SessionState.CLOSING, SessionState.CLOSED):
+            self.end_soon(identity.sid, reason)
+
+    async def _admitted(self, tree: _Tree) -> bool:
+        """Whether the database says *tree*'s login is live; else refuse it."""
+        if self._admit is None:
+            return True
+        try:
+            reason = await self._admit(tree.identity)
+        except Exception:
+            # Unverifiable is refused: the browser reconnects and is asked again.
+            log.exception("cannot check the login of %s", tree.identity.prefix)
+            reason = "unverifiable"
+        if reason is None:
+            return True
+        tree.refused = reason
+        wamp_ids = list(tree.wamp)
+        # Built (as nothing) first: an end() meanwhile waits for that.
+        tree.built.set_result(None)
+        await self._teardown(tree, reason, built=False)
+        self._refuse(tree.identity, wamp_ids, reason)
+        return False
+
     async def _build(self, tree: _Tree, previous: _Tree | None) -> None:
         ident = tree.identity
         if previous is not None:
             await asyncio.shield(previous.closed)
+        if not await self._admitted(tree):
+            return
         if self.exclusive and not await self._claim(tree):
             tree.built.set_result(None)
             return

@@ -71,9 +71,14 @@ def router_settings(
         ),
         anonymous_role=None,
         ticket=FunctionAuthenticator(
-            "raccoon._authenticator.create", {**authenticator, "role": BROWSER_ROLE}
+            "raccoon._authenticator.create",
+            # The router-side revocation feed runs as a backend (it serves the
+            # services and calls them): see raccoon._revocation_feed.
+            {**authenticator, "role": BROWSER_ROLE, "revocations": {"role": "backend"}},
+            expose_controller=True,
         ),
         web_proxy=web_proxy,
+        web_proxy_max_body=settings.max_request_size,
         backend=backend,
         environment=dict(environment or {}),
         loglevel=settings.router_loglevel,  # type: ignore[arg-type]

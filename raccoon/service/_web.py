@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from raccoon.service._accounts import MAX_PASSWORD_LENGTH
+from raccoon.service._accounts import MAX_PASSWORD_LENGTH, text_problem
 from raccoon.service._auth import normalize_language, parse_accept_language
 from raccoon.service._devweb import add_dev_routes, build_id, dev_script_tag
 from raccoon.service._errors import AuthError, LoginThrottled
@@ -172,6 +172,9 @@ async def _json_body(
         raise ApiError(400, "malformed_json", "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "the request body must be a JSON object")
+    for key in data:
+        if (problem := text_problem(key)) is not None:
+            raise ApiError(400, "invalid_request", f"a field name {problem}")
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ApiError(
@@ -191,6 +194,10 @@ async def _json_body(
             raise ApiError(
                 400, "invalid_request", f"the field {name!r} must be a {kind.__name__}", name
             )
+        # Before anything else sees it: PostgreSQL cannot store NUL, and
+        # nothing can encode a lone surrogate (JSON's "\u0000", "\ud800").
+        if isinstance(value, str) and (problem := text_problem(value)) is not None:
+            raise ApiError(400, "invalid_request", f"the field {name!r} {problem}", name)
         if isinstance(value, str) and not 0 < len(value) <= limit:
             raise ApiError(
                 400,

@@ -148,6 +148,9 @@ class FunctionAuthenticator:
 
     create: str
     config: Mapping[str, object] = field(default_factory=dict)
+    #: Crossbar passes its router worker to *create* (raccoon's authenticator
+    #: embeds a session there to learn about revoked logins).
+    expose_controller: bool = False
 
     def __post_init__(self) -> None:
         module, _, name = self.create.rpartition(".")
@@ -159,7 +162,14 @@ class FunctionAuthenticator:
 
     def to_config(self) -> dict[str, Any]:
         """This authenticator as a Crossbar ``auth.ticket`` item."""
-        return {"type": "function", "create": self.create, "config": dict(self.config)}
+        config: dict[str, Any] = {
+            "type": "function",
+            "create": self.create,
+            "config": dict(self.config),
+        }
+        if self.expose_controller:
+            config["expose_controller"] = True
+        return config
 
 
 @dataclass(frozen=True)
@@ -226,9 +236,10 @@ class RouterSettings:
     *ticket* adds WAMP-ticket authentication by a function authenticator on
     the public websocket; *web_proxy* (``http://host:port``) makes the public
     port reverse-proxy every other path to that HTTP server (the websocket
-    stays at ``/<path>``); *backend* adds a private transport. *environment*
-    is added to Crossbar's environment (secrets the config refers to); it is
-    left out of ``repr`` and comparisons.
+    stays at ``/<path>``), refusing request bodies over *web_proxy_max_body*
+    bytes while they arrive (:mod:`raccoon._webproxy`); *backend* adds a
+    private transport. *environment* is added to Crossbar's environment
+    (secrets the config refers to); it is left out of ``repr`` and comparisons.
     """
 
     realm: str = "raccoon"
@@ -252,6 +263,7 @@ class RouterSettings:
     executable: str | None = None
     ticket: FunctionAuthenticator | None = None
     web_proxy: str | None = None
+    web_proxy_max_body: int = 64 * 1024
     backend: BackendTransport | None = None
     environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -357,9 +369,14 @@ def _auth_config(settings: RouterSettings) -> dict[str, Any]:
     return auth
 
 
-def _web_proxy_config(url: str) -> dict[str, Any]:
-    host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
-    return {"type": "reverseproxy", "host": host, "port": int(port)}
+def _web_proxy_config(url: str, max_body: int) -> dict[str, Any]:
+    # Our own resource, not Crossbar's "reverseproxy": that one reads a whole
+    # body into memory before any limit applies, and breaks chunked bodies.
+    return {
+        "type": "resource",
+        "classname": "raccoon._webproxy.ApiProxy",
+        "extra": {"upstream": url.rstrip("/"), "max_body": max_body},
+    }
 
 
 def _backend_transport_config(
@@ -408,7 +425,7 @@ def _transport_config(settings: RouterSettings) -> dict[str, Any]:
     if settings.web_proxy is not None:
         # "/" forwards everything else; Crossbar looks its named children
         # (the websocket path) up first, so "/ws" is not swallowed.
-        paths["/"] = _web_proxy_config(settings.web_proxy)
+        paths["/"] = _web_proxy_config(settings.web_proxy, settings.web_proxy_max_body)
     if not settings.rawsocket:
         return {"type": "web", "endpoint": endpoint, "paths": paths}
     rawsocket: dict[str, Any] = {

@@ -32,6 +32,7 @@ def service_like(**changes: object) -> RouterSettings:
             "raccoon._authenticator.create", {"key_env": "KEY", "role": "browser"}
         ),
         web_proxy="http://127.0.0.1:9000",
+        web_proxy_max_body=65536,
         backend=BackendTransport(
             port=8124, principals=(TicketPrincipal("raccoon-backend", "${TICKET}", "backend"),)
         ),
@@ -55,7 +56,12 @@ def test_the_service_configuration() -> None:
         }
     }
     assert ws["options"]["allowed_origins"] == ["http://127.0.0.1:8123"]
-    assert public["paths"]["/"] == {"type": "reverseproxy", "host": "127.0.0.1", "port": 9000}
+    # Our streaming-safe proxy (raccoon._webproxy), not Crossbar's "reverseproxy".
+    assert public["paths"]["/"] == {
+        "type": "resource",
+        "classname": "raccoon._webproxy.ApiProxy",
+        "extra": {"upstream": "http://127.0.0.1:9000", "max_body": 65536},
+    }
     assert private["endpoint"] == {"type": "tcp", "interface": "127.0.0.1", "port": 8124}
     assert private["paths"]["ws"]["auth"] == {
         "ticket": {

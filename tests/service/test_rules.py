@@ -74,6 +74,24 @@ def test_without_a_prefix_nothing_but_public_calls(details: object) -> None:
     assert decide("raccoon.public.session.ready", "call", details=details)["allow"]
 
 
+def test_a_revoked_login_may_do_nothing_at_all() -> None:
+    sid = "s" + "a" * 24
+    details = {"authextra": {"raccoon_prefix": P, "raccoon_sid": sid}}
+    revoked = {sid}.__contains__
+    for uri, action in [
+        (P + ".x", "call"),
+        (P, "register"),
+        (P + ".on_x", "subscribe"),
+        (P + ".on_x", "publish"),
+        ("raccoon.public.session.ready", "call"),
+    ]:
+        decision = authorize_browser(details, uri, action, {}, PUBLIC, revoked)
+        # Never cached: the decision is about this login, not the URI.
+        assert decision == {"allow": False, "disclose": False, "cache": False}, (uri, action)
+    other = {"authextra": {"raccoon_prefix": P, "raccoon_sid": "s" + "b" * 24}}
+    assert authorize_browser(other, P + ".x", "call", {}, PUBLIC, revoked)["allow"]
+
+
 def test_malformed_questions_are_denied() -> None:
     assert not decide(None, "call")["allow"]
     assert not decide(42, "call")["allow"]

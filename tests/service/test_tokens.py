@@ -107,3 +107,30 @@ def test_the_function_authenticator(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_authenticator_needs_its_key() -> None:
     with pytest.raises(RuntimeError, match="RACCOON_NO_SUCH_VARIABLE"):
         create({"key_env": "RACCOON_NO_SUCH_VARIABLE"})
+
+
+def test_revoked_logins_expire_and_ignore_malformed_entries() -> None:
+    from raccoon._revocations import RevokedLogins
+
+    now = [1000.0]
+    revoked = RevokedLogins(clock=lambda: now[0])
+    sid, other = "s" + "a" * 24, "s" + "b" * 24
+    added = revoked.update(
+        [[sid, 1060.0], [other, 1010], ["not a sid", 2000.0], [sid], "junk", [other, True]]
+    )
+    assert added == 2
+    assert sid in revoked and other in revoked and "not a sid" not in revoked
+    revoked.add(sid, 1030.0)  # an earlier end does not shorten a revocation
+    now[0] = 1020.0
+    assert other not in revoked and sid in revoked
+    now[0] = 1060.0
+    assert sid not in revoked and len(revoked) == 0
+    assert revoked.update("junk") == 0 and revoked.entries() == []
+
+
+def test_checking_revocations_needs_the_router_worker() -> None:
+    config = {"key": "00" * 32, "revocations": {"role": "backend"}}
+    with pytest.raises(RuntimeError, match="expose_controller"):
+        create(config)
+    with pytest.raises(RuntimeError, match="role"):
+        create({"key": "00" * 32, "revocations": {}}, controller=object())
