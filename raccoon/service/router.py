@@ -419,9 +419,16 @@ def _backend_transport_config(
     }
 
 
+#: A web path that exists to have Crossbar load :mod:`raccoon._router_worker` into
+#: the router worker as it starts (it answers 404): that module undoes what
+#: would let one websocket message crash or wedge the worker.
+GUARD_PATH = "raccoon-guard"
+_GUARD = {"type": "resource", "classname": "raccoon._router_worker.GuardResource"}
+
+
 def _transport_config(settings: RouterSettings) -> dict[str, Any]:
     endpoint = {"type": "tcp", "interface": settings.host, "port": settings.port}
-    paths = {settings.path: _websocket_config(settings)}
+    paths = {settings.path: _websocket_config(settings), GUARD_PATH: _GUARD}
     if settings.web_proxy is not None:
         # "/" forwards everything else; Crossbar looks its named children
         # (the websocket path) up first, so "/ws" is not swallowed.
