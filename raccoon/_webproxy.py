@@ -55,7 +55,14 @@ from twisted.web.iweb import IBodyProducer, IResponse
 from twisted.web.resource import Resource
 from zope.interface import implementer  # type: ignore[import-untyped]
 
-__all__ = ["CONNECT_TIMEOUT", "LINGER", "RESPONSE_TIMEOUT", "ApiProxy"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "LINGER",
+    "MAX_HEADER_LINE",
+    "MAX_TARGET",
+    "RESPONSE_TIMEOUT",
+    "ApiProxy",
+]
 
 #: Seconds to connect to the service before answering 502.
 CONNECT_TIMEOUT = 10.0
@@ -63,6 +70,13 @@ CONNECT_TIMEOUT = 10.0
 RESPONSE_TIMEOUT = 60.0
 #: Seconds a refused body is still read (and discarded) so the client can read its 413.
 LINGER = 10.0
+#: The longest request target (path and query) forwarded. The service's HTTP
+#: parser (aiohttp) refuses a request line over 8,190 bytes and logs each one as
+#: an error with a traceback: anyone could fill the log, so the proxy answers
+#: 414 itself, under that line.
+MAX_TARGET = 8000
+#: Likewise for one header line (name and value): aiohttp's limit is 8,190.
+MAX_HEADER_LINE = 8000
 
 # Connection-level headers of one hop (RFC 9110 7.6.1), never forwarded; the
 # body's framing is the proxy's own (Content-Length), and so is Host.
@@ -200,6 +214,21 @@ class _Forward(Resource):
         proxy = self.proxy
         if not request.uri.startswith(b"/"):
             return _answer(request, 400, "bad_request", "the request target must be a path")
+        if len(request.uri) > MAX_TARGET:
+            return _answer(
+                request,
+                414,
+                "uri_too_long",
+                f"the request target is longer than {MAX_TARGET} bytes",
+            )
+        for name, values in request.requestHeaders.getAllRawHeaders():
+            if any(len(name) + len(value) + 2 > MAX_HEADER_LINE for value in values):
+                return _answer(
+                    request,
+                    431,
+                    "header_too_large",
+                    f"a request header is longer than {MAX_HEADER_LINE} bytes",
+                )
         body = request.content.getvalue() if isinstance(request.content, io.BytesIO) else b""
         headers = Headers()
         dropped = _connection_tokens(request)
