@@ -22,6 +22,7 @@ from ._adapt import CallbackRef  # noqa: E402
 from ._context import NodeContext  # noqa: E402
 from ._errors import InvalidArguments, RPCError, rpc_error_from_wamp  # noqa: E402
 from ._limits import MESSAGE_TOO_LARGE, check_arguments  # noqa: E402
+from ._lograte import PeerWarnings  # noqa: E402
 from ._serialization import Serialization  # noqa: E402
 from ._session import (  # noqa: E402
     DETAILS_ARG,
@@ -37,6 +38,8 @@ from ._wire import MessageTooLarge  # noqa: E402
 __all__ = ["PubSubMixin"]
 
 log = logging.getLogger("raccoon.node.connection")
+# Events refused at the door come from peers: rate-limited, or a peer could fill the log.
+peer_warnings = PeerWarnings(log)
 
 # One instance per match policy for every subscription (autobahn only reads them).
 _SUBSCRIBE_OPTIONS = {
@@ -145,7 +148,9 @@ class PubSubMixin:
                 # same door as calls, but nobody to answer, so it is dropped.
                 check_arguments(entry.topic, args, kwargs)
             except InvalidArguments as exc:
-                log.warning("%s: an event was dropped: %s", self.name, exc)
+                peer_warnings.warning(
+                    "refused event", "%s: an event was dropped: %s", self.name, exc
+                )
                 return
             context = self.context
             args = tuple(self.serialization.decode(list(args), context)) if args else args

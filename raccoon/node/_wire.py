@@ -47,10 +47,13 @@ from ._limits import (  # noqa: E402
     bounded_data,
     bounded_message,
 )
+from ._lograte import PeerWarnings  # noqa: E402
 
 __all__ = ["MessageTooLarge", "guarded_serializer", "read_header"]
 
 log = logging.getLogger("raccoon.node.wire")
+# What a peer's messages make us log: rate-limited, or a peer could fill the log.
+peer_warnings = PeerWarnings(log)
 
 _CLASSES = {
     "json": wamp_serializers.JsonSerializer,
@@ -170,12 +173,16 @@ class _Guard:
         kind = header[0]
         try:
             if kind == message.Invocation.MESSAGE_TYPE and len(header) == 3:
-                log.warning(
-                    "an invocation (request %s) could not be decoded: %s", header[1], reason
+                peer_warnings.warning(
+                    "undecodable invocation",
+                    "an invocation (request %s) could not be decoded: %s",
+                    header[1],
+                    reason,
                 )
                 return [message.Invocation(header[1], header[2], args=[Undecodable(reason)])]
             if kind == message.Event.MESSAGE_TYPE:
-                log.warning(
+                peer_warnings.warning(
+                    "undecodable event",
                     "an event (subscription %s) could not be decoded and was dropped: %s",
                     header[1],
                     reason,
@@ -187,7 +194,12 @@ class _Guard:
                 request_type, request = header[1], header[2]
             else:
                 return None
-            log.warning("an answer (request %s) could not be decoded: %s", request, reason)
+            peer_warnings.warning(
+                "undecodable answer",
+                "an answer (request %s) could not be decoded: %s",
+                request,
+                reason,
+            )
             return [
                 message.Error(
                     request_type,

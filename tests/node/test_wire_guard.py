@@ -29,6 +29,7 @@ from raccoon.node import (
     Path,
     RPCError,
     WAMPNode,
+    _wire,
     call,
 )
 from raccoon.node._errors import rpc_error_from_wamp
@@ -39,6 +40,7 @@ from raccoon.node._limits import (
     check_arguments,
     quote,
 )
+from raccoon.node._lograte import BURST, PeerWarnings
 from raccoon.node._wire import read_header
 from raccoon.testing.connections import open_connection
 
@@ -264,3 +266,48 @@ def test_the_node_layer_sends_what_the_backend_transport_takes() -> None:
     assert DEFAULT_MAX_MESSAGE_SIZE == BACKEND_MAX_MESSAGE_SIZE
     default = Settings.__dataclass_fields__["max_message_size"].default
     assert default == BROWSER_MAX_MESSAGE_SIZE < BACKEND_MAX_MESSAGE_SIZE
+
+
+@pytest.mark.asyncio
+async def test_a_peer_cannot_fill_the_log_with_undecodable_calls(
+    connection1: Any,
+    json_connection: Any,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fifty undecodable calls in a row: every one is refused, a handful are logged."""
+    # A fresh window: earlier tests of this process may have used the last one.
+    monkeypatch.setattr(_wire, "peer_warnings", PeerWarnings(_wire.log))
+    service = await bind(Service(), "test.wire", connection1)
+    try:
+        with caplog.at_level("WARNING", logger="raccoon.node.wire"):
+            for _ in range(50):
+                with pytest.raises(InvalidArguments):
+                    await json_connection.call("test.wire.echo", [nested(UNDECODABLE_DEPTH)])
+        logged = [r for r in caplog.records if "could not be decoded" in r.getMessage()]
+        assert 1 <= len(logged) <= BURST, len(logged)
+    finally:
+        await service.node_unbind()
+
+
+def test_peer_warnings_pass_a_burst_per_window_and_count_the_rest() -> None:
+    now = [0.0]
+    records: list[str] = []
+
+    class Sink(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("test.peer_warnings")
+    logger.addHandler(sink := Sink())
+    try:
+        warnings = PeerWarnings(logger, burst=3, window=60.0, clock=lambda: now[0])
+        for i in range(10):
+            warnings.warning("kind", "refused %d", i)
+        warnings.warning("other", "another kind")  # counted apart
+        assert records == ["refused 0", "refused 1", "refused 2", "another kind"]
+        now[0] = 61.0
+        warnings.warning("kind", "refused %d", 10)
+        assert records[-1] == "refused 10 (and 7 more like it held back)"
+    finally:
+        logger.removeHandler(sink)
