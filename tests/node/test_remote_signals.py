@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from raccoon.node import Path, Signal, WAMPNode, handler
+from raccoon.testing import eventually
 
 
 class Source(WAMPNode):
@@ -41,10 +42,27 @@ class Listener(WAMPNode):
         self.details.append((value, details.topic))
 
 
-async def wait_for(predicate, timeout=5.0):
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
+class Sentinel:
+    """A fence for "that event did not arrive": WAMP delivers one publisher's
+    events to a subscriber in the order they were published, across topics.
+    So once a sentinel published after the unwanted event has arrived, the
+    unwanted one would have arrived before it."""
+
+    TOPIC = "test.sentinel"
+
+    def __init__(self):
+        self.seen = []
+
+    def on_sentinel(self, marker):
+        self.seen.append(marker)
+
+    async def listen(self, subscriber: WAMPNode) -> None:
+        await subscriber.remote(self.TOPIC).connect(self.on_sentinel)
+
+    async def fence(self, publisher: WAMPNode) -> None:
+        marker = len(self.seen)
+        await publisher.remote(self.TOPIC).notify(marker)
+        await eventually(lambda: marker in self.seen, what="the sentinel")
 
 
 @pytest.mark.asyncio
@@ -61,14 +79,17 @@ async def test_local_and_remote_handlers_fire_once(connection1, connection2, sam
         await source.on_foo.notify(1)
         await source.on_foo.notify(2)
         await source.changed.notify("whole")
-        await wait_for(lambda: len(listener.all) == 3)
-        await asyncio.sleep(0.2)  # room for duplicates to show up
-        assert source.local == [1, 2]
-        assert listener.remote == [1, 2]
+        # The sentinel: a duplicate delivered through the router (on top of
+        # the local call) would arrive before this later event does.
+        await source.on_foo.notify("end")
+        await eventually(lambda: listener.remote[-1:] == ["end"], what="the last event")
+        assert source.local == [1, 2, "end"]
+        assert listener.remote == [1, 2, "end"]
         assert listener.all == [
             ("test.source.on_foo", (1,)),
             ("test.source.on_foo", (2,)),
             ("test.source", ("whole",)),
+            ("test.source.on_foo", ("end",)),
         ]
     finally:
         await source.node_unbind()
@@ -88,8 +109,9 @@ async def test_prefix_lookalikes_and_descendants_are_filtered(connection1, conne
         await lookalike.on_foo.notify("no")
         await deep.on_foo.notify("no either")
         await parent.remote("test.source.on_bar").notify("yes")
-        await wait_for(lambda: listener.all)
-        await asyncio.sleep(0.2)
+        # "yes" is the sentinel: the same session published the others first,
+        # so had they been delivered they would have arrived before it.
+        await eventually(lambda: listener.all, what="the event")
         assert listener.all == [("test.source.on_bar", ("yes",))]
     finally:
         for node in (listener, lookalike, parent):
@@ -103,26 +125,28 @@ async def test_dynamic_connect_and_disconnect(connection1, connection2):
     watcher = WAMPNode()
     await watcher.node_bind(Path("test.watcher", base="test"), connection2.new_context())
     got = []
+    sentinel = Sentinel()
 
     def on_foo(value, details):
         got.append((value, details.publisher))
 
     try:
+        await sentinel.listen(watcher)
         signal = watcher.remote("@source.on_foo")
         await signal.connect(on_foo)
         await source.on_foo.notify("a")
-        await wait_for(lambda: got)
+        await eventually(lambda: got, what="the first event")
         assert got == [("a", None) if got[0][1] is None else ("a", connection1.session_id)]
 
         await signal.disconnect(on_foo)
         await source.on_foo.notify("b")
-        await asyncio.sleep(0.3)
+        await sentinel.fence(source)
         assert [v for v, _ in got] == ["a"]
 
         # notify through a proxy reaches the node's local... and remote handlers
         await signal.connect(on_foo)
         await watcher.remote("@source.on_foo").notify("c")
-        await wait_for(lambda: len(got) == 2)
+        await eventually(lambda: len(got) == 2, what="the event through the proxy")
         assert got[-1][0] == "c"
     finally:
         await source.node_unbind()
@@ -135,10 +159,15 @@ async def test_unbind_unsubscribes(connection1, connection2):
     await source.node_bind(Path("test.source"), connection1.new_context())
     listener = Listener()
     await listener.node_bind(Path("test.listener", base="test"), connection2.new_context())
+    witness = WAMPNode()  # the sentinel's subscriber, on the listener's session
+    await witness.node_bind(Path("test.witness", base="test"), connection2.new_context())
+    sentinel = Sentinel()
+    await sentinel.listen(witness)
     await source.on_foo.notify(1)
-    await wait_for(lambda: listener.remote == [1])
+    await eventually(lambda: listener.remote == [1], what="the first event")
     await listener.node_unbind()
     await source.on_foo.notify(2)
-    await asyncio.sleep(0.3)
+    await sentinel.fence(source)
     assert listener.remote == [1]
+    await witness.node_unbind()
     await source.node_unbind()

@@ -5,13 +5,20 @@ import asyncio
 import pytest
 
 from raccoon.node import Connection, NodeError, Path, RemoteState, StateView, WAMPNode, follow
-from raccoon.reactive import autorun
+from raccoon.reactive import autorun, flush
+from raccoon.testing import eventually
 
 
-async def wait_for(predicate, timeout=5.0):
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
+async def follow_settled(detail, key, value):
+    """A fence for "and nothing else ran": once the @follow's replica of the
+    master shows ``key == value``, flush the computations (a change applied up
+    to there has re-run whatever depends on it) and wait out the runs it
+    submitted. The replica and runner are private: this is the node package's
+    own test."""
+    (state, _computation, runner) = detail._node_follows[0]
+    await eventually(lambda: state.data.get(key) == value, what=f"{key} = {value!r} replicated")
+    flush()
+    await runner.idle()
 
 
 @pytest.fixture
@@ -52,7 +59,7 @@ async def test_observer_converges_on_1000_rapid_changes_in_order(connection1, co
             source["even" if i % 2 == 0 else "odd"] = i
             if i % 100 == 99:
                 await asyncio.sleep(0)  # several batches, not just one
-        await wait_for(lambda: state.data.get("n") == 999)
+        await eventually(lambda: state.data.get("n") == 999)
         assert dict(state.data) == {"n": 999, "even": 998, "odd": 999}
         values_of_n = [v for v in applied if isinstance(v, int)]
         assert values_of_n == sorted(values_of_n)  # never applied out of order
@@ -75,9 +82,13 @@ async def test_computations_depend_on_remote_state(connection1, connection2, bas
         seen = []
         comp = autorun(lambda: seen.append(state.data.get("greeting")))
         source["greeting"] = "ciao"
+        await eventually(lambda: seen[-1] == "ciao")
+        # In a batch of its own: together with the greeting it would be one re-run.
         source["unrelated"] = 1
-        await wait_for(lambda: seen[-1] == "ciao")
-        await asyncio.sleep(0.1)
+        # The fence: the unrelated key is applied, and a flush now would re-run
+        # the computation if it depended on it.
+        await eventually(lambda: state.data.get("unrelated") == 1)
+        flush()
         assert seen == ["hello", "ciao"]  # the unrelated key did not re-run it
         comp.stop()
     await observer.node_unbind()
@@ -91,7 +102,7 @@ async def test_a_gap_makes_the_observer_resync(connection1, connection2, base):
     state = await observer.remote("@source").observe()
     try:
         source["a"] = 1
-        await wait_for(lambda: state.data.get("a") == 1)
+        await eventually(lambda: state.data.get("a") == 1)
         # A change message the observer never got: a later sequence number
         # arrives first (sent by a third session, as a router would deliver it).
         intruder = Connection(connection1.url, connection1.realm, name="intruder")
@@ -101,9 +112,9 @@ async def test_a_gap_makes_the_observer_resync(connection1, connection2, base):
             str(base + "source.__changes__"),
             (snapshot["epoch"], snapshot["seq"] + 5, [["s", "a", "bogus"]]),
         )
-        await wait_for(lambda: state.resyncs == 2)
+        await eventually(lambda: state.resyncs == 2)
         source["a"] = 2
-        await wait_for(lambda: state.data.get("a") == 2)
+        await eventually(lambda: state.data.get("a") == 2)
         assert dict(state.data) == {"a": 2}
         await intruder.close()
     finally:
@@ -119,14 +130,14 @@ async def test_reconnect_resyncs_without_losing_changes(connection1, connection2
     state = await observer.remote("@source").observe()
     try:
         source["v"] = 0
-        await wait_for(lambda: state.data.get("v") == 0)
+        await eventually(lambda: state.data.get("v") == 0)
         connection2.drop_transport()
-        await wait_for(lambda: not connection2.is_connected, timeout=2)
+        await eventually(lambda: not connection2.is_connected, within=2)
         for i in range(1, 50):  # changes made while the observer is away
             source["v"] = i
             await asyncio.sleep(0)
         source["while_away"] = True
-        await wait_for(lambda: state.data.get("v") == 49 and state.data.get("while_away"))
+        await eventually(lambda: state.data.get("v") == 49 and state.data.get("while_away"))
         assert state.resyncs >= 2
         assert state.synced
     finally:
@@ -144,9 +155,9 @@ async def test_children_appear_in_the_replicated_structure(connection1, connecti
     try:
         assert state.children == ("first",)
         await source.node_add("second", WAMPNode())
-        await wait_for(lambda: state.children == ("first", "second"))
+        await eventually(lambda: state.children == ("first", "second"))
         await source.node_remove("first")
-        await wait_for(lambda: state.children == ("second",))
+        await eventually(lambda: state.children == ("second",))
     finally:
         await state.close()
         await observer.node_unbind()
@@ -196,14 +207,14 @@ async def test_detail_follows_master_current_id(connection1, connection2, base, 
     master["current_id"] = 1
     detail = await bound(Detail(), base + "detail", connection1 if same_session else connection2)
     try:
-        await wait_for(lambda: detail.reloads == [1])
+        await eventually(lambda: detail.reloads == [1])
         for value in (2, 3, 2):
             master["current_id"] = value
-            await wait_for(lambda v=value: detail.reloads[-1:] == [v])
+            await eventually(lambda v=value: detail.reloads[-1:] == [v])
         assert detail.reloads == [1, 2, 3, 2]  # one reload per distinct value
         master["other"] = "x"
-        await asyncio.sleep(0.1)
-        assert detail.reloads == [1, 2, 3, 2]
+        await follow_settled(detail, "other", "x")
+        assert detail.reloads == [1, 2, 3, 2]  # another key did not reload
     finally:
         await detail.node_unbind()
         await master.node_unbind()
@@ -217,12 +228,11 @@ async def test_fifty_quick_changes_one_reload_at_a_time_ending_on_the_last(
     master["current_id"] = 0
     detail = await bound(Detail(delay=0.02), base + "detail", connection2)
     try:
-        await wait_for(lambda: detail.reloads == [0])
+        await eventually(lambda: detail.reloads == [0])
         for value in range(1, 51):
             master["current_id"] = value
             await asyncio.sleep(0.002)
-        await wait_for(lambda: detail.reloads[-1] == 50 and detail.running == 0)
-        await asyncio.sleep(0.1)
+        await follow_settled(detail, "current_id", 50)
         assert detail.max_running == 1
         assert detail.reloads[-1] == 50
         assert len(detail.reloads) < 51  # intermediate values were skipped

@@ -9,7 +9,6 @@ and the connection keeps its WAMP session (its id does not change).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -42,6 +41,7 @@ from raccoon.node._limits import (
 )
 from raccoon.node._lograte import BURST, PeerWarnings
 from raccoon.node._wire import read_header
+from raccoon.testing import eventually
 from raccoon.testing.connections import open_connection
 
 #: Beyond cbor2's fixed decoding depth (400).
@@ -126,10 +126,9 @@ async def test_an_undecodable_event_is_dropped_and_the_subscriber_stays(
         await json_connection.publish("test.wire.on_event", [nested(UNDECODABLE_DEPTH)])
         await json_connection.publish("test.wire.on_event", [nested(MAX_ARGUMENT_DEPTH + 5)])
         await json_connection.publish("test.wire.on_event", ["fine"], acknowledge=True)
-        for _ in range(50):
-            if got:
-                break
-            await asyncio.sleep(0.05)
+        # "fine" is the sentinel: published after the two refused ones by the
+        # same session, it arrives after them had they been delivered.
+        await eventually(lambda: got, what="the event after the refused ones")
         assert got == ["fine"]
         assert connection1.session_id == session and connection1.is_connected
     finally:
