@@ -31,6 +31,7 @@ from raccoon.node import (
     WAMPNode,
     call,
 )
+from raccoon.testing import eventually
 
 
 # -- the application -------------------------------------------------------------
@@ -135,12 +136,6 @@ async def bind_view(connection, description):
     view = View()
     await view.node_bind(description["view"], ctx)
     return view
-
-
-async def wait_for(predicate, timeout=5.0):
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 USER = {"source": "auth.users", "ids": [7]}
@@ -248,7 +243,7 @@ async def test_an_action_starts_a_new_context_and_the_pair_talks(connection1, co
         assert await s.client.call(f"{base}.controller.greet_view", "hi") == "shown hi"
         assert await s.client.call(f"{base}.view.ask_controller") == "editing user 7"
         # the client heard of both contexts, the second started on the server
-        await wait_for(lambda: opened == ["ctx1", "ctx2"])
+        await eventually(lambda: opened == ["ctx1", "ctx2"], what="both opened")
         assert sorted(s.contexts.contexts) == ["ctx1", "ctx2"]
 
 
@@ -275,7 +270,7 @@ async def test_closing_unbinds_controller_actions_and_cursors(connection1, conne
         for endpoint in ("controller.title", "controller.record.rows"):
             with pytest.raises(NoSuchEndpoint):
                 await s.client.call(f"ctxtest.s3.ctx2.{endpoint}")
-        await wait_for(lambda: closed == ["ctx1", "ctx2"])
+        await eventually(lambda: closed == ["ctx1", "ctx2"], what="both closed")
         # numbers are not reused
         assert (await s.open("view", USER))["id"] == "ctx3"
 
