@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +25,7 @@ from raccoon.data import (
     upgrade,
 )
 from raccoon.node import Path, RPCError, WAMPNode
+from raccoon.testing import eventually
 
 ANN = Principal("ann", "acme", roles={"clerk"})
 ZOE = Principal("zoe", "acme", roles={"clerk"})
@@ -105,10 +105,22 @@ async def env(database: str) -> AsyncIterator[Env]:
             await sql.close()
 
 
-async def wait_for(predicate, timeout=10.0):
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
+# PostgreSQL, the feed and the router on a busy machine: generous.
+WITHIN = 10.0
+FENCE = "fence"  # a state key only the tests set, on the cursor: see fenced()
+
+
+async def fenced(env: Env, cursor: Cursor, state: Any) -> None:
+    """A fence for "and nothing else changed": the feed has delivered every
+    change committed so far (sync), the cursor has done the work they caused
+    (settled), and a key set on the cursor afterwards has reached the
+    observer. A node's state goes out in order, so whatever the cursor
+    published before the key has arrived by then."""
+    await env.feed.sync()
+    await cursor.settled()
+    marker = cursor.node_data.get(FENCE, 0) + 1
+    cursor[FENCE] = marker
+    await eventually(lambda: state.data.get(FENCE) == marker, WITHIN, "the fence at the observer")
 
 
 @contextlib.asynccontextmanager
@@ -149,9 +161,9 @@ async def test_plain_sql_update_reaches_the_observer_with_only_that_row(
         changed: list[str] = []
         state.on_change(lambda key, old, new: changed.append(key))
         await env.sql.execute("UPDATE companies SET city = 'Rimini' WHERE id = $1", pk)
-        await wait_for(lambda: state.data[row_key(pk)]["city"] == "Rimini")
-        await asyncio.sleep(0.2)
-        assert changed == [row_key(pk)]  # not the ids, not the total, not other rows
+        await eventually(lambda: state.data[row_key(pk)]["city"] == "Rimini", WITHIN)
+        await fenced(env, cursor, state)
+        assert changed == [row_key(pk), FENCE]  # not the ids, not the total, not other rows
         # Plain values: the row came from the change log, with no read at all.
         assert cursor.reloads == 1 and cursor.logged_rows == 1 and cursor.row_refreshes == 0
         assert state.data[row_key(pk)] == dict(
@@ -168,23 +180,25 @@ async def test_inserts_and_deletes_across_the_window_boundary(env, connection1, 
         await env.sql.execute(
             "INSERT INTO companies (tenant, name) VALUES ('acme', 'Company 0000')"
         )
-        await wait_for(lambda: state.data["total"] == 101)
+        await eventually(lambda: state.data["total"] == 101, WITHIN)
         assert window_names(state) == ["Company 0000", *first[:2]]
         # Another tenant's insert changes nothing, not even a reload.
         reloads = cursor.reloads
         await env.sql.execute(
             "INSERT INTO companies (tenant, name) VALUES ('globex', 'Company 0000b')"
         )
-        await asyncio.sleep(0.5)
+        await env.feed.sync()  # the change reached the cursor,
+        await cursor.settled()  # and any reload it started is over
         assert cursor.reloads == reloads and state.data["total"] == 101
         # Deleting a row of the window pulls the next one in.
         await env.sql.execute("DELETE FROM companies WHERE name = 'Company 0000'")
-        await wait_for(lambda: state.data["total"] == 100)
+        await eventually(lambda: state.data["total"] == 100, WITHIN)
         assert window_names(state) == first
         # A row outside the window, updated in a field that can't move it: no work.
         reloads, refreshes = cursor.reloads, cursor.row_refreshes
         await env.sql.execute("UPDATE companies SET city = 'X' WHERE name = 'Company 0100'")
-        await asyncio.sleep(0.5)
+        await env.feed.sync()
+        await cursor.settled()
         assert (cursor.reloads, cursor.row_refreshes) == (reloads, refreshes)
 
 
@@ -203,7 +217,7 @@ async def test_filter_sort_window_from_the_client(env, connection1, connection2)
         total = await env.sql.fetchval(
             "SELECT count(*) FROM companies WHERE tenant = 'acme' AND city = 'City 3'"
         )
-        await wait_for(lambda: state.data["offset"] == 2 and state.data["limit"] == 3)
+        await eventually(lambda: state.data["offset"] == 2 and state.data["limit"] == 3, WITHIN)
         assert window_names(state) == [r["name"] for r in expected]
         assert state.data["total"] == total
 
@@ -235,15 +249,15 @@ async def test_bad_requests_are_refused_and_change_nothing(
         proxy = client.remote("@companies")
         if code is None:  # a hostile value is just a value: no match, no harm
             await proxy[call](*args)
-            await wait_for(lambda: state.data["total"] == 0)
+            await eventually(lambda: state.data["total"] == 0, WITHIN)
             assert await env.sql.fetchval("SELECT count(*) FROM companies") == 200
             return
         with pytest.raises(RPCError) as err:
             await proxy[call](*args)
         assert err.value.uri == f"raccoon.error.{code}"
         assert "Traceback" not in str(err.value)
-        await asyncio.sleep(0.1)
-        assert dict(state.data) == before
+        await fenced(env, cursor, state)
+        assert dict(state.data) == {**before, FENCE: 1}
 
 
 @pytest.mark.asyncio
@@ -253,10 +267,10 @@ async def test_writes_through_the_cursor_and_conflicts(env, connection1, connect
         proxy = client.remote("@companies")
         created = await proxy.create({"name": "Company 0001a", "city": "Bologna"})
         assert created["version"] == 1
-        await wait_for(lambda: created["id"] in state.data["ids"])
+        await eventually(lambda: created["id"] in state.data["ids"], WITHIN)
         saved = await proxy.update(created["id"], {"city": "Modena"}, 1)
         assert saved["version"] == 2
-        await wait_for(lambda: state.data[row_key(created["id"])]["city"] == "Modena")
+        await eventually(lambda: state.data[row_key(created["id"])]["city"] == "Modena", WITHIN)
         with pytest.raises(RPCError) as err:
             await proxy.update(created["id"], {"city": "Parma"}, 1)
         assert err.value.uri == "raccoon.error.conflict"
@@ -270,7 +284,7 @@ async def test_writes_through_the_cursor_and_conflicts(env, connection1, connect
         assert history[0]["who"] == "ann"
         assert history[0]["changes"] == [{"field": "city", "old": "Bologna", "new": "Modena"}]
         await proxy.delete(created["id"], 2)
-        await wait_for(lambda: created["id"] not in state.data["ids"])
+        await eventually(lambda: created["id"] not in state.data["ids"], WITHIN)
 
 
 @pytest.mark.asyncio
@@ -336,12 +350,12 @@ async def test_detail_follows_master_current_id(env, connection1, connection2):
     try:
         assert detail.node_data["ids"] == () and detail.node_data["total"] == 0
         await master.set_current(ids[0])
-        await wait_for(lambda: detail.node_data.get("master_id") == ids[0])
+        await eventually(lambda: detail.node_data.get("master_id") == ids[0], WITHIN)
         await detail.settled()
         assert detail.node_data["total"] == 3
         for company in [ids[1], ids[2], ids[0], ids[1], ids[2]] * 10:  # 50 quick changes
             await master.set_current(company)
-        await wait_for(lambda: detail.node_data.get("master_id") == ids[2])
+        await eventually(lambda: detail.node_data.get("master_id") == ids[2], WITHIN)
         await detail.settled()
         rows = [detail.node_data[row_key(pk)] for pk in detail.node_data["ids"]]
         assert {r["company_id"] for r in rows} == {ids[2]}
@@ -390,7 +404,7 @@ async def test_statements_are_kept_per_query_and_the_total_per_filter(
         await env.sql.execute(
             "INSERT INTO companies (tenant, name, city) VALUES ('acme', 'Company 9999', 'City 3')"
         )
-        await wait_for(lambda: state.data["total"] == expected + 1)
+        await eventually(lambda: state.data["total"] == expected + 1, WITHIN)
         await cursor.settled()
         direct = await env.sql.fetch(
             "SELECT id FROM companies WHERE tenant = 'acme' AND city = 'City 3' "
@@ -414,6 +428,6 @@ async def test_a_cursor_bound_again_still_follows_its_rows(env, connection1):
     try:
         pk = cursor.node_data["ids"][1]
         await env.sql.execute("UPDATE companies SET city = 'Ravenna' WHERE id = $1", pk)
-        await wait_for(lambda: cursor.node_data[row_key(pk)]["city"] == "Ravenna")
+        await eventually(lambda: cursor.node_data[row_key(pk)]["city"] == "Ravenna", WITHIN)
     finally:
         await cursor.node_unbind()
