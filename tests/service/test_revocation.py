@@ -8,7 +8,6 @@ must not act, and no session tree is ever built for such a login.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -18,17 +17,11 @@ from service_support import PASSWORD, Browser, JoinFailed, RawSession
 
 from raccoon.service import Service
 from raccoon.service._schema import login_sessions
+from raccoon.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SERVICE_SETTINGS = {"token_ttl": 600.0}
-
-
-async def until(condition: Any, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the condition"
-        await asyncio.sleep(0.02)
 
 
 async def replay(service: Service, token: str) -> JoinFailed:
@@ -39,7 +32,7 @@ async def replay(service: Service, token: str) -> JoinFailed:
 
 
 async def test_a_token_copied_before_logout_cannot_join_again(
-    service: Service, browser: Browser
+    service: Service, browser: Browser, browser2: Browser
 ) -> None:
     await browser.login("ann", PASSWORD)
     copied = browser.token
@@ -51,7 +44,14 @@ async def test_a_token_copied_before_logout_cannot_join_again(
     # Replayed within its lifetime: refused by the router itself.
     failure = await replay(service, copied)
     assert failure.reason == "raccoon.error.invalid_token" and "logout" in str(failure)
-    await asyncio.sleep(0.3)
+    # The sentinel: the service builds trees from the router's join events, in
+    # order; once it has built one for a session that joined after the replay,
+    # a tree the replay had caused would exist too.
+    await browser2.login("bob", PASSWORD)
+    await browser2.raw()
+    await eventually(
+        lambda: service.sessions.state_of(browser2.prefix) is not None, 10.0, "a later tree"
+    )
     assert service.sessions.state_of(browser.prefix) is None  # not rebuilt
     # A second logout still says the login is closed, and nothing is attached.
     status, answer = await browser.post("/api/logout", {"session": browser.sid})
