@@ -8,8 +8,6 @@ refused by the router, and A must not notice anything.
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import pytest
 from autobahn.wamp.exception import ApplicationError
@@ -18,6 +16,7 @@ from service_support import PASSWORD, Browser, RawSession
 
 from raccoon.node import Node, Path, Signal, WAMPNode, call
 from raccoon.service import Service
+from raccoon.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -182,10 +181,7 @@ async def test_b_cannot_touch_a_session(
     got: list[object] = []
     await a_conn.subscribe(f"{a}.on_close", lambda context_id: got.append(context_id))
     await node.on_close.notify("probe")
-    for _ in range(50):
-        if got:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: got, what="the server's signal at A")
     assert got == ["probe"]
     assert service.sessions.node(a) is a_node and count_nodes(a_node) == a_nodes_before
     assert a_conn.is_connected and a_session["prefix"] == a

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from raccoon.service import (
     TicketPrincipal,
     router_settings,
 )
+from raccoon.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -105,13 +105,6 @@ async def pair(
         await router.stop()
 
 
-async def until(condition: Any, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the condition"
-        await asyncio.sleep(0.02)
-
-
 async def test_one_tree_per_session_and_ready_through_either(pair: Pair) -> None:
     browser = Browser(pair.services[0])
     try:
@@ -131,8 +124,8 @@ async def test_one_tree_per_session_and_ready_through_either(pair: Pair) -> None
         ) as response:
             assert response.status == 200, await response.text()
         await asyncio.wait_for(session.session.closed, 10)
-        await until(lambda: owner.sessions.state_of(browser.prefix) is None)
-        await until(lambda: other.sessions.state_of(browser.prefix) is None)
+        await eventually(lambda: owner.sessions.state_of(browser.prefix) is None, 10.0)
+        await eventually(lambda: other.sessions.state_of(browser.prefix) is None, 10.0)
     finally:
         await browser.close()
 

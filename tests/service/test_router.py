@@ -324,7 +324,7 @@ async def test_async_stop_is_cancellation_safe(tmp_path: Path) -> None:
     pid = router.pid
     assert pid is not None
     task = asyncio.ensure_future(router.stop(grace_period=30))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # the subject: cancel while stop() waits for the router
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

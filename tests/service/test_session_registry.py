@@ -62,7 +62,7 @@ async def test_a_late_leave_keeps_the_tree_attached(connection1: Connection) -> 
         assert (await sessions.ready(2))["resumed"] is True
         sessions.session_left(2)
         assert sessions.state_of(PREFIX) is SessionState.DETACHED
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.6)  # the subject: the grace period (0.3 s) runs out
         assert sessions.state_of(PREFIX) is None and sessions.count == 0
     finally:
         await sessions.close()

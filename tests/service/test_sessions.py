@@ -15,6 +15,7 @@ from service_support import PASSWORD, Browser
 from raccoon.context import OPERATIONS, Content, Controller
 from raccoon.node import Path, RPCError, WAMPNode, call
 from raccoon.service import Service, SessionState
+from raccoon.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -49,13 +50,6 @@ class View(WAMPNode):
 
 SERVICE_CONTROLLERS = [Notes]
 SERVICE_SETTINGS = {"grace_period": 1.5, "token_ttl": 600.0}
-
-
-async def until(condition: Any, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the condition"
-        await asyncio.sleep(0.02)
 
 
 async def registrations(service: Service) -> int:
@@ -100,7 +94,7 @@ async def test_a_reconnect_within_grace_resumes_the_same_tree(
     before = conn.session_id
 
     conn.drop_transport()  # the network breaks: no goodbye
-    await until(lambda: conn.is_connected and conn.session_id != before)
+    await eventually(lambda: conn.is_connected and conn.session_id != before, 10.0)
     described = await conn.call("raccoon.public.session.ready")
     assert described["resumed"] is True
     assert [c["id"] for c in described["contexts"]] == ["ctx1", opened["id"]]
@@ -119,8 +113,8 @@ async def test_after_the_grace_period_the_tree_is_gone(service: Service, browser
     prefix = browser.prefix
     await session.session.call(f"{prefix}.open", "view", {"source": "test.notes"})
     session.drop()
-    await until(lambda: service.sessions.state_of(prefix) is SessionState.DETACHED)
-    await until(lambda: service.sessions.state_of(prefix) is None, within=10)
+    await eventually(lambda: service.sessions.state_of(prefix) is SessionState.DETACHED, 10.0)
+    await eventually(lambda: service.sessions.state_of(prefix) is None, within=10)
     with pytest.raises(RPCError) as info:
         await service.backend.call(f"{prefix}.list", timeout=5)
     assert info.value.uri == "wamp.error.no_such_procedure"
@@ -140,7 +134,7 @@ async def test_connect_disconnect_cycles_leave_nothing_behind(
 ) -> None:
     await browser.login("bob", PASSWORD)
     sessions = service.sessions
-    await until(lambda: sessions.count == 0, within=15)  # earlier tests' trees expired
+    await eventually(lambda: sessions.count == 0, within=15)  # earlier tests' trees expired
     baseline = await registrations(service)
     grace = sessions.grace_period
     sessions.grace_period = 0.0  # every disconnection tears the tree down
@@ -153,7 +147,7 @@ async def test_connect_disconnect_cycles_leave_nothing_behind(
             assert described["prefix"] == browser.prefix
             await session.close()
             peak = max(peak, sessions.count)
-        await until(lambda: sessions.count == 0, within=30)
+        await eventually(lambda: sessions.count == 0, within=30)
     finally:
         sessions.grace_period = grace
     elapsed = time.perf_counter() - started
@@ -172,7 +166,7 @@ async def test_connect_disconnect_cycles_leave_nothing_behind(
         await session.close()
     assert sessions.count == 1 and sessions.statistics()["resumes"] == 49
     assert await registrations(service) > baseline
-    await until(lambda: sessions.count == 0, within=15)
+    await eventually(lambda: sessions.count == 0, within=15)
     assert await registrations(service) == baseline
 
 
@@ -186,7 +180,7 @@ async def test_the_desktop_logout_action_ends_the_session(
     assert await session.session.call(f"{logout}.run") is None
     left = await asyncio.wait_for(session.session.left, 5)
     assert left.reason == "raccoon.close.session_ended"
-    await until(lambda: service.sessions.state_of(browser.prefix) is None)
+    await eventually(lambda: service.sessions.state_of(browser.prefix) is None, 10.0)
     status, answer = await browser.post("/api/token", {"session": browser.sid})
     assert status == 401 and answer["error"] == "session_expired"
 
@@ -216,8 +210,8 @@ async def resumes_with_its_state(
 ) -> None:
     """After the router came back: the backend and the browser joined again,
     and the browser finds the same tree, its note included."""
-    await until(lambda: service.backend.is_connected, within=60)
-    await until(lambda: conn.is_connected and conn.session_id != before, within=60)
+    await eventually(lambda: service.backend.is_connected, within=60)
+    await eventually(lambda: conn.is_connected and conn.session_id != before, within=60)
     described = await conn.call("raccoon.public.session.ready", timeout=20)
     assert described["resumed"] is True and service.sessions.node(prefix) is node
     assert await conn.call(f"{controller}.items_") == ["kept"]
@@ -248,7 +242,7 @@ async def test_a_router_that_dies_is_started_again_and_the_tree_resumes(
     restarts, dead_pid = watch.restarts, service.router.pid
     assert dead_pid is not None
     os.killpg(dead_pid, signal.SIGKILL)
-    await until(lambda: watch.restarts == restarts + 1, within=60)
+    await eventually(lambda: watch.restarts == restarts + 1, within=60)
     assert service.router.running and service.router.pid != dead_pid
     assert not psutil.pid_exists(dead_pid) or psutil.Process(dead_pid).status() == "zombie"
     await resumes_with_its_state(service, conn, prefix, controller, node, before)
