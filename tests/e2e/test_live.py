@@ -12,12 +12,11 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import secrets
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from conftest import PASSWORD
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from raccoon.service import Service
+from raccoon.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -210,20 +210,8 @@ async def kill_router(service: Service) -> float:
     assert pid is not None
     started = time.perf_counter()
     os.killpg(pid, signal.SIGKILL)
-    await wait_until(lambda: watch.restarts > restarts, 60, "the service restarts the router")
+    await eventually(lambda: watch.restarts > restarts, 60, "the service restarts the router")
     return time.perf_counter() - started
-
-
-async def wait_until(condition: Callable[[], Any], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        met = condition()
-        if inspect.isawaitable(met):
-            met = await met
-        if met:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not within {within} s: {what}")
 
 
 async def test_a_router_restart_resumes_the_page_without_a_reload(
@@ -261,7 +249,8 @@ async def test_a_router_restart_resumes_the_page_without_a_reload(
         state = await ann.locator("#raccoon").get_attribute("data-state")
         return joins > reconnections and state == "ready"
 
-    await wait_until(rejoined, 60, "the page joins again and is ready")
+    # Each attempt asks the page twice: poll it at a gentler pace.
+    await eventually(rejoined, 60, "the page joins again and is ready", interval=0.1)
     assert await ann.evaluate("() => window.__not_reloaded === true"), "the page was reloaded"
     assert await measures.input_value() == unsent
     await expect(form).to_have_attribute("data-dirty", "true")
