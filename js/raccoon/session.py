@@ -18,7 +18,14 @@ What happens (``docs/security.md``, ``docs/sessions.md``):
 4. a reload of the page continues the tab's login (:meth:`ClientSession.resume`:
    the login id kept in ``sessionStorage`` plus the cookie get a fresh
    token) and shows the contexts that were open; after a logout, or once
-   the login expired, the login form shows instead.
+   the login expired, the login form shows instead;
+5. the tab also keeps the intent (operation, content) of each context it
+   shows (``sessionStorage``, with the login id). When ``ready()`` answers
+   with a tree that lacks some of them — a fresh tree, because the service
+   restarted (``raccoon dev`` after a server-side edit, a deployment) — they
+   are opened again, in their order, so the page comes back to the screens
+   it had, as after a reload within the grace period. A context that can no
+   longer be opened (its controller is gone) is left out, with a warning.
 
 The page (``/``) carries the configuration in ``#raccoon-config``;
 :func:`boot` reads it and starts everything::
@@ -32,7 +39,7 @@ The page (``/``) carries the configuration in ``#raccoon-config``;
 
 from __globals__ import JSON, Error, Math, console, document, fetch, window
 
-from .compat import get, has, is_none, keys
+from .compat import get, has, is_list, is_none, keys, push
 from .connection import Connection
 from .errors import NodeError
 from .promise import sleep
@@ -96,6 +103,14 @@ class ClientSession:
         self._first_token = None
         self._unsubscribe_join = None
         self.ready_at = None
+        # From a join until ready() has rebuilt the views the kept intents are
+        # not rewritten (on_open may announce a fresh tree's desktop before
+        # ready() answers): a reload in the middle must still find them all.
+        self._restoring = False
+        # The tree is being torn down for a restart (on_end 'shutdown'): the
+        # closes that follow are not the user's, and the views stay until the
+        # next ready() replaces them.
+        self._tree_ending = False
 
     # -- state shown to the page (and to the tests) ---------------------------------
     def _set_state(self, state):
@@ -150,6 +165,7 @@ class ClientSession:
         )
         self._first_token = self.grant.token
         _remember(self.grant.session)
+        _keep_contexts(self.grant.session, [])  # a new login starts with its desktop
         await self.start()
 
     async def resume(self):
@@ -212,6 +228,7 @@ class ClientSession:
     async def start(self):
         """Join the realm and build the views of the session tree."""
         self._set_state("connecting")
+        self._restoring = True
         grant = self.grant
         url = grant.url if not is_none(grant.url) else self.config.url
         connection = Connection(
@@ -236,6 +253,7 @@ class ClientSession:
             # Until ready() answers again: the page keeps everything, but says so.
             if self.connection is connection:
                 self._set_state("connecting")
+                self._restoring = True
 
         connection.on_leave(left)
 
@@ -262,20 +280,57 @@ class ClientSession:
         self.ready().then(None, failed)
 
     async def ready(self):
-        """Ask for the session's description and make the views it lacks."""
+        """Ask for the session's description and make the views it lacks; open
+        again the contexts this tab showed that the tree lacks (a fresh tree
+        after a restart of the service)."""
         description = await self.connection.call(READY)
         previous = self.description
         self.description = description
-        if not description.resumed and not is_none(previous):
-            # A fresh tree: views bound for the previous one are stale.
-            for cid in keys(self.views_by_context):
-                await self._close_view(cid)
-        self._ensure_layout()
-        for context in description.contexts:
-            await self._opened(context)
+        self._tree_ending = False
+        self._restoring = True
+        try:
+            wanted = _kept_contexts(self.grant.session)
+            if not description.resumed and not is_none(previous):
+                # A fresh tree: views bound for the previous one are stale.
+                for cid in keys(self.views_by_context):
+                    await self._close_view(cid)
+            self._ensure_layout()
+            for context in description.contexts:
+                await self._opened(context)
+            await self._reopen(wanted)
+        finally:
+            self._restoring = False
+        self._keep()
         self._set_state("ready")
         self.ready_at = window.performance.now()
         return description
+
+    async def _reopen(self, wanted):
+        """Open the intents of *wanted* that no view shows, in their order."""
+        shown = {}
+        for cid in keys(self.views_by_context):
+            key = _intent_key(self.views_by_context[cid].description)
+            shown[key] = True
+        for intent in wanted:
+            key = _intent_key(intent)
+            if has(shown, key):
+                continue
+            shown[key] = True
+            console.info(f"raccoon: opening again a context this tab showed: {key}")
+            try:
+                await self.open(intent.operation, intent.content)
+            except Error as error:
+                console.warn("raccoon: a context of this tab could not be opened again", error)
+
+    def _keep(self):
+        """Keep the intents of the shown contexts for a fresh tree (see ready())."""
+        if self._restoring or is_none(self.grant):
+            return
+        intents = []
+        for cid in keys(self.views_by_context):
+            described = self.views_by_context[cid].description
+            push(intents, {"operation": described.operation, "content": described.content})
+        _keep_contexts(self.grant.session, intents)
 
     async def open(self, operation, content):
         """Open a context by intent (``<prefix>.open``); returns its view."""
@@ -308,6 +363,7 @@ class ClientSession:
             {"class": "raccoon-view", "data-context": described.id, "data-view": kind},
         )
         document.getElementById(parent_id).appendChild(holder)
+        self._keep()
         try:
             await view.attach(self.connection, holder)
         except Error as error:
@@ -316,7 +372,10 @@ class ClientSession:
         return view
 
     async def _closed(self, context_id):
+        if self._tree_ending:
+            return  # a restart's teardown: the screen stays, and is opened again
         await self._close_view(context_id)
+        self._keep()
 
     async def _close_view(self, context_id):
         if not has(self.views_by_context, context_id):
@@ -334,6 +393,8 @@ class ClientSession:
             # is still good; the connection comes back to this or another
             # process, whose ready() builds the tree afresh.
             console.info("raccoon: the server is restarting; the page reconnects by itself")
+            self._tree_ending = True
+            self._restoring = True
             return
         self.lost("You have been logged out." if reason == "logout" else f"Session {reason}.")
 
@@ -365,6 +426,33 @@ class ClientSession:
 
 # The tab's login id survives a reload in sessionStorage (per tab, gone with it).
 _STORAGE_KEY = "raccoon.login"
+# ... and so do the intents of the contexts it shows, with that login's id.
+_CONTEXTS_KEY = "raccoon.contexts"
+
+
+def _intent_key(described):
+    # The server describes a context's content the same way each time.
+    return JSON.stringify([described.operation, described.content])
+
+
+def _keep_contexts(sid, intents):
+    try:
+        window.sessionStorage.setItem(
+            _CONTEXTS_KEY, JSON.stringify({"session": sid, "contexts": intents})
+        )
+    except Error as error:
+        console.warn("raccoon: cannot keep the open contexts across restarts", error)
+
+
+def _kept_contexts(sid):
+    """The intents kept for the login *sid* (none for another login)."""
+    try:
+        kept = JSON.parse(window.sessionStorage.getItem(_CONTEXTS_KEY) or "null")
+    except Error:
+        return []
+    if is_none(kept) or kept.session != sid or not is_list(kept.contexts):
+        return []
+    return kept.contexts
 
 
 def _remember(sid):
@@ -384,6 +472,7 @@ def _remembered():
 def _forget():
     try:
         window.sessionStorage.removeItem(_STORAGE_KEY)
+        window.sessionStorage.removeItem(_CONTEXTS_KEY)
     except Error:
         return None
     return None

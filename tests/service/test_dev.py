@@ -150,3 +150,112 @@ def test_dev_rebuilds_the_client_and_reloads_the_page() -> None:
         assert_gone(sorted(pids | {run.pid}))
         assert "Traceback" not in run.output, run.output
         assert not (app / ".raccoon" / "run.json").exists()
+
+
+# -- saves that land inside a restart or a build ---------------------------------------------
+
+TITLE = "h1.demo-title"
+PROJECTS_GRID = '[data-grid="projects"]'
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+async def _shows(page: Page, title: str, column: str, artifacts: Path) -> None:
+    """The page runs the last saved server code (the desktop's title comes from
+    controllers.py) and client code (the grid's column title from views.py), and
+    still shows the projects screen it had open, with no login asked."""
+    try:
+        await page.wait_for_function(
+            """([title, column]) => {
+                const h1 = document.querySelector('h1.demo-title');
+                const grid = document.querySelector('[data-grid="projects"]');
+                return h1 !== null && h1.textContent === title && grid !== null
+                    && grid.textContent.includes(column);
+            }""",
+            arg=[title, column],
+            timeout=150_000,
+        )
+    except BaseException:
+        await page.screenshot(path=artifacts / "saves-failed.png")
+        print("the page shows:", await page.evaluate("() => document.body.innerText"))
+        print("it keeps:", await page.evaluate("() => JSON.stringify(sessionStorage)"))
+        raise
+    assert await page.locator("#raccoon-username").count() == 0
+
+
+async def _saves_scenario(run: RaccoonProcess, app: Path, url: str, artifacts: Path) -> None:
+    views = app / "client" / "demo" / "views.py"
+    controllers = app / "controllers.py"
+    async with async_playwright() as pw:
+        browser = await launch_chromium(pw)
+        try:
+            page = await browser.new_page()
+            page.on("console", lambda m: print(f"[browser {m.type}] {m.text}"))
+            page.on("pageerror", lambda e: print(f"[browser pageerror] {e}"))
+            await page.goto(url)
+            await _log_in(page)
+            await page.click('button[data-action="open_projects"]')
+            await page.wait_for_selector(PROJECT_ROWS, timeout=30_000)
+            await page.screenshot(path=artifacts / "saves-before.png")
+
+            # -- a restart, and saves inside it: after the new process loaded its
+            # code and checked its client, before its service is up ----------------
+            since = run.mark()
+            _replace(controllers, '"title": "demo"', '"title": "demo restarting"')
+            await run.await_for(r"controllers\.py changed: restarting", within=30, since=since)
+            started = run.mark()
+            await run.await_for(r"^starting demo", within=60, since=started)
+            await asyncio.sleep(1.5)
+            _replace(views, '"title": "Project"', '"title": "Project saved in the restart"')
+            await asyncio.sleep(1.5)
+            _replace(controllers, '"demo restarting"', '"demo saved in the restart"')
+            assert run._search(r"Ctrl-C to stop", started) is None, "the saves missed the restart"
+            await _shows(
+                page, "demo saved in the restart", "Project saved in the restart", artifacts
+            )
+            await page.screenshot(path=artifacts / "saves-in-a-restart.png")
+
+            # -- a burst inside a client build: a client save, two more (client, then
+            # server) while the build it started runs --------------------------------
+            since = run.mark()
+            _replace(views, "Project saved in the restart", "Project b1")
+            await asyncio.sleep(2.5)  # one poll to settle, then the build runs (3-20 s)
+            _replace(views, "Project b1", "Project b2")
+            await asyncio.sleep(1.5)
+            _replace(controllers, '"demo saved in the restart"', '"demo saved in a build"')
+            assert run._search(r"client\s+rebuilt in", since) is None, "the saves missed the build"
+            await _shows(page, "demo saved in a build", "Project b2", artifacts)
+            await page.screenshot(path=artifacts / "saves-in-a-build.png")
+        finally:
+            await browser.close()
+
+
+@pytest.mark.timeout(600)
+def test_dev_keeps_every_save_made_during_a_restart_or_a_build() -> None:
+    default = Path(__file__).resolve().parents[2] / "tmp" / "e2e-artifacts"
+    artifacts = Path(os.environ.get("RACCOON_ARTIFACTS") or default) / "test_dev_saves"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with workspace() as root:
+        new = subprocess.run(
+            [*RACCOON, "new", "demo"], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert new.returncode == 0, new.stderr
+        app = root / "demo"
+        env = clean_env(RACCOON_PORT=str(pick_free_port()))
+        run = RaccoonProcess(root, "dev", "demo", "--password", PASSWORD, env=env)
+        try:
+            url = run.wait_for(r"open\s+(http://\S+)").group(1)
+            run.wait_for("Ctrl-C to stop")
+            try:
+                run_blocking(_saves_scenario(run, app, url, artifacts))
+            except BaseException:
+                print(f"raccoon dev said:\n{run.output}")  # what the watchers did
+                raise
+            assert run.stop() == 0, run.output
+        finally:
+            run.stop()
+        assert_gone([run.pid])
