@@ -14,6 +14,7 @@
 # Variables: PYTHON (the interpreter that creates .venv, >= 3.11),
 # PYTEST_ARGS (e.g. make test PYTEST_ARGS='-k router -x'), RUN_ARGS (options of
 # `raccoon run` for make run).
+# Quick loop: make test PYTEST_ARGS='-m "not slow"' (skips tests marked slow; CI runs all).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

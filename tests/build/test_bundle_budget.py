@@ -45,6 +45,7 @@ def _toolchain() -> None:
         pytest.skip("node or the npm toolchain (make setup) is missing")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_example_production_bundle_is_within_budget(tmp_path: Path) -> None:
     _toolchain()

@@ -56,6 +56,7 @@ def test_annotation_adds_the_python_location_under_each_error(tmp_path: Path) ->
     assert annotate_webpack_output("ERROR in ./elsewhere.js 1:0\n", out).count("→") == 0
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_a_webpack_failure_names_the_python_line(tmp_path: Path) -> None:
     app = _package(tmp_path)

@@ -359,6 +359,7 @@ async def check_log_against_writes(
     assert_exactly_once(delivered, logged)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("how", ["restart", "crash"])
@@ -400,6 +401,7 @@ async def test_restart_postgres_while_changes_are_written(postgres_factory: Any,
     await check_log_against_writes(dsn, delivered, committed, attempted)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.timeout(90)
 async def test_network_cuts_and_black_holes(dsn: str) -> None:

@@ -137,6 +137,7 @@ async def test_kill_then_recover(datadir: Path) -> None:
         await server.stop()
 
 
+@pytest.mark.slow
 def test_blocking_api_and_a_second_server(datadir: Path) -> None:
     server = EmbeddedPostgres(datadir)
     server.start_blocking()
@@ -229,6 +230,7 @@ def test_runs_as_the_server_account_when_root(datadir: Path) -> None:
         server.stop_blocking()
 
 
+@pytest.mark.slow
 def test_server_dies_with_its_parent(datadir: Path) -> None:
     script = textwrap.dedent(
         f"""

@@ -299,6 +299,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_raccoon_db_upgrade(dsn: str, tmp_path: Path) -> None:
     app = write_app(tmp_path / "migrations", ORDERS_1)

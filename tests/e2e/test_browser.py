@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+# Slow: a real browser against a started service.
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
 
 async def test_chromium_renders_and_runs_scripts(browser: Browser, artifacts: Path) -> None:

@@ -22,7 +22,8 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from raccoon.service import Service
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+# Slow: a real browser against a started service.
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
 NewPage = Callable[[str], Awaitable[Page]]
 

@@ -28,7 +28,8 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from raccoon.service import Service
 from raccoon.testing import eventually
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+# Slow: a real browser against a started service.
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
 #: The session trees must outlive a router restart (a few seconds here).
 GRACE_PERIOD = 60.0

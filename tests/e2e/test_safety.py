@@ -19,7 +19,8 @@ from playwright.async_api import Browser, Page, expect
 
 from raccoon.service import Service
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+# Slow: a real browser against a started service.
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
 
 @pytest_asyncio.fixture(loop_scope="session")

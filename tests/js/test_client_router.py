@@ -125,6 +125,7 @@ def _env(result: Any, router: Any) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.timeout(150)
 async def test_seed_javascript_example_with_python_server(
@@ -170,6 +171,7 @@ class RestartingServer(PyServer):
         await self.router.start()
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.timeout(180)
 async def test_client_connection_survives_a_router_restart(

@@ -30,6 +30,7 @@ class Watcher(WAMPNode):
 WHILE_RECONNECTING = (Exception,)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_endpoints_and_subscriptions_come_back_after_router_restart(router_factory):
     router = await router_factory.start()

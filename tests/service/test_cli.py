@@ -32,6 +32,7 @@ def _router_pid(output: str) -> int:
     return int(match.group(1))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_demo_runs_nodes_and_stops_everything(tmp_path):
     result = subprocess.run(
@@ -51,6 +52,7 @@ def test_demo_runs_nodes_and_stops_everything(tmp_path):
     assert not _alive(pid)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_ctrl_c_stops_the_router(tmp_path):
     proc = subprocess.Popen(

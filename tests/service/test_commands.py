@@ -35,6 +35,7 @@ def raccoon(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_accounts_commands(service_database: str, tmp_path: Path) -> None:
     dsn = ["--dsn", service_database]
@@ -70,6 +71,7 @@ def test_accounts_commands(service_database: str, tmp_path: Path) -> None:
     run_blocking(check())
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_serve_runs_and_stops_everything(service_database: str, tmp_path: Path) -> None:
     env = {

@@ -79,6 +79,7 @@ def test_the_committed_router_config_is_what_raccoon_router_config_writes() -> N
     assert '"secret_env": "RACCOON_SECRET"' in text and "${RACCOON_BACKEND_TICKET}" in text
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_raccoon_router_config_output_passes_crossbar_check(tmp_path: Path) -> None:
     result = subprocess.run(

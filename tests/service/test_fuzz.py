@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "examples"))
 from safety import application  # noqa: E402
 from safety.seed import seed_accounts, seed_register  # noqa: E402
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(900), pytest.mark.slow]
 
 SEED = int(os.environ.get("RACCOON_FUZZ_SEED") or secrets.randbelow(2**32))
 PASSWORD = "correct horse battery"

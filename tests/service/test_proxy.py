@@ -353,6 +353,7 @@ async def proxy_answer(router: Router, path: str = "/api/login") -> Answer:
         writer.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_an_unreachable_or_silent_service_answers_json(tmp_path: Path) -> None:
     silent_connections: list[asyncio.StreamWriter] = []

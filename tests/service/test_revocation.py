@@ -139,6 +139,7 @@ async def test_no_tree_is_built_for_a_closed_login(
     assert service.sessions.state_of(browser.prefix) is None
 
 
+@pytest.mark.slow
 async def test_revocations_survive_a_router_restart(service: Service, browser: Browser) -> None:
     await browser.login("bob", PASSWORD)
     copied = browser.token

@@ -180,6 +180,7 @@ async def test_missing_executable_is_a_clear_error(tmp_path: Path) -> None:
 # -- lifecycle -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_start_join_stop(tmp_path: Path) -> None:
     router = Router(RouterSettings(realm="lifecycle"), tmp_path)
@@ -209,6 +210,7 @@ async def test_start_join_stop(tmp_path: Path) -> None:
     assert "_ARRAY_API" not in log
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_restart_and_kill_keep_the_port(tmp_path: Path) -> None:
     async with Router(RouterSettings(), tmp_path) as router:
@@ -231,6 +233,7 @@ async def test_restart_and_kill_keep_the_port(tmp_path: Path) -> None:
     assert router.state is ServerState.STOPPED
 
 
+@pytest.mark.slow
 def test_blocking_api(tmp_path: Path) -> None:
     router = Router(RouterSettings(), tmp_path)
     router.start_blocking()
@@ -255,6 +258,7 @@ async def test_blocking_api_refuses_a_running_loop(tmp_path: Path) -> None:
 # -- failures --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_invalid_config_shows_the_log(tmp_path: Path) -> None:
     router = Router(RouterSettings(realm="no spaces allowed"), tmp_path)
@@ -293,6 +297,7 @@ def test_session_router_log_is_clean(crossbar: Router) -> None:
 # -- our death -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_router_dies_with_its_parent(tmp_path: Path) -> None:
     """PDEATHSIG: if the process that started crossbar dies, crossbar stops."""
     script = textwrap.dedent(
@@ -317,6 +322,7 @@ def test_router_dies_with_its_parent(tmp_path: Path) -> None:
     assert wait_gone(pid, within=20), "crossbar outlived the process that started it"
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_async_stop_is_cancellation_safe(tmp_path: Path) -> None:
     router = Router(RouterSettings(), tmp_path)

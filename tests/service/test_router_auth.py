@@ -106,6 +106,7 @@ def test_an_unset_ticket_variable_is_named() -> None:
         principal.resolve_ticket({})
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_crossbar_accepts_the_configuration(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps(build_config(service_like())))

@@ -65,6 +65,7 @@ async def _hello(ws: aiohttp.ClientWebSocketResponse, realm: str) -> int:
     return int(welcome[1])
 
 
+@pytest.mark.slow
 async def test_a_deeply_nested_hello_closes_only_that_connection(
     router_factory: RouterFactory,
 ) -> None:
@@ -95,6 +96,7 @@ async def test_a_deeply_nested_hello_closes_only_that_connection(
         await backend.close()
 
 
+@pytest.mark.slow
 async def test_an_unpaired_surrogate_closes_the_connection_instead_of_hanging(
     router_factory: RouterFactory,
 ) -> None:

@@ -134,6 +134,7 @@ async def _log_in_and_look(url: str, password: str) -> dict[str, Any]:
         await connection.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_new_then_run_serves_login_and_desktop_and_stops_everything(workspace: Path) -> None:
     new = subprocess.run(

@@ -46,6 +46,7 @@ async def _log_in_and_fetch(url: str, username: str) -> None:
             assert response.status == 200
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_run_example_from_a_fresh_state_directory() -> None:
     with workspace() as state:

@@ -77,6 +77,7 @@ def _summary(output: str) -> list[str]:
     return lines[: lines.index("Ctrl-C to stop.") + 1]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_a_failed_seed_leaves_nothing_behind_and_the_next_run_seeds() -> None:
     with workspace() as root:
@@ -128,6 +129,7 @@ def test_a_failed_seed_leaves_nothing_behind_and_the_next_run_seeds() -> None:
         assert again.lines[mark:] == ["stopping ...\n", "stopped\n"], again.output
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_a_half_seeded_database_from_an_older_run_says_what_to_delete() -> None:
     with workspace() as root:

@@ -15,6 +15,7 @@ from run_support import RACCOON, clean_env, workspace
 from raccoon.service import load_application
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_the_scaffold_client_checks_transpiles_and_bundles(tmp_path: Path) -> None:
     new = subprocess.run(
@@ -60,6 +61,7 @@ def test_the_scaffold_client_checks_transpiles_and_bundles(tmp_path: Path) -> No
     assert (out / "dist" / "shop.bundle.js.map").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_the_scaffold_readme_links_nothing_fake_and_its_tests_warn_nothing() -> None:
     """Its README linked https://github.com/ (a placeholder); `pytest tests` printed

@@ -128,6 +128,7 @@ async def test_after_the_grace_period_the_tree_is_gone(service: Service, browser
 CYCLES = 1000
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_connect_disconnect_cycles_leave_nothing_behind(
     service: Service, browser: Browser
@@ -218,6 +219,7 @@ async def resumes_with_its_state(
     assert service.sessions.state_of(prefix) is SessionState.ATTACHED
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_the_tree_survives_a_router_restart(service: Service, browser: Browser) -> None:
     """Every WAMP session dies with the router; the backend reconnects and
@@ -229,6 +231,7 @@ async def test_the_tree_survives_a_router_restart(service: Service, browser: Bro
     await resumes_with_its_state(service, conn, prefix, controller, node, before)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_a_router_that_dies_is_started_again_and_the_tree_resumes(
     service: Service, browser: Browser

@@ -57,6 +57,7 @@ async def test_database_fixture(database: str) -> None:
         await connection.close()
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_router_factory(router_factory: RouterFactory, crossbar: Router) -> None:
     router = await router_factory.start()
@@ -89,6 +90,7 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
+@pytest.mark.slow
 def test_factories_stop_everything_at_teardown(inner: pytest.Pytester, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     inner.makepyfile(
