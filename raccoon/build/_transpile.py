@@ -20,11 +20,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from raccoon.build._checker import Violation, check_tree, client_modules
 from raccoon.build._errors import BuildError, CheckFailed
+from raccoon.build._lower import lower_source
 
-__all__ = ["TranspileResult", "default_client_source", "transpile"]
+__all__ = ["TranspileResult", "default_client_source", "translate_source", "transpile"]
 
 _PACKAGE_JSON = {"type": "module"}
 _NODE_TEST_RUNNER = """\
@@ -91,17 +93,39 @@ def _declared_all(tree: ast.Module) -> list[str] | None:
     return None
 
 
+def translate_source(text: str, filename: str = "<source>") -> tuple[str, Any]:
+    """The JavaScript of one client module and its source map: the module
+    lowered (:mod:`._lower`), then translated as
+    ``metapensiero.pj.api.translates(..., enable_es6=True,
+    enable_stage3=True)`` does, from the lowered AST."""
+    from metapensiero.pj import transformations  # type: ignore[import-untyped]
+    from metapensiero.pj.js_ast import JSStatements  # type: ignore[import-untyped]
+    from metapensiero.pj.processor.transforming import (  # type: ignore[import-untyped]
+        Transformer,
+    )
+    from metapensiero.pj.processor.util import Block  # type: ignore[import-untyped]
+
+    tree = lower_source(text, filename)
+    transformer = Transformer(transformations, JSStatements, es6=True, stage3=True)
+    js_ast = transformer.transform_code(tree)
+    if transformer.snippets:
+        snippets = transformer.transform_snippets()
+        snippets += js_ast
+        js_ast = snippets
+    block = Block(js_ast)
+    js_text = block.read()
+    src_map = block.sourcemap(text, filename, (0, 0), (0, 0))
+    return js_text, src_map
+
+
 def _translate(src: Path, dst: Path) -> None:
     """What ``metapensiero.pj.api.translate_file(src, dst, enable_es6=True,
     enable_stage3=True)`` does — minus its unclosed source file, a
     ResourceWarning our warnings-are-errors test runs would trip on."""
-    from metapensiero.pj.api import translates  # type: ignore[import-untyped]
-
     map_file = dst.with_name(dst.name + ".map")
     src_rel = os.path.relpath(src, map_file.parent)
     try:
-        lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
-        js_text, src_map = translates(lines, True, src_rel, enable_es6=True, enable_stage3=True)
+        js_text, src_map = translate_source(src.read_text(encoding="utf-8"), src_rel)
     except Exception as exc:  # JavaScripthon's own errors carry the node's line
         detail = str(exc).strip() or type(exc).__name__
         raise BuildError(

@@ -1,0 +1,306 @@
+// The Python runtime of lowered client code: what `raccoon build` rewrites
+// ordinary Python into when JavaScript has no construct with the same meaning
+// (raccoon/build/_lower.py; docs/client-python.md, "What the build lowers").
+// Written once, in JavaScript: under CPython the client code runs unlowered.
+//
+// Each helper dispatches on the JavaScript type of its receiver: arrays are
+// lists, plain objects ({} literals, JSON) and Maps are dicts, Sets are sets;
+// anything else (a class instance) gets its own method called.
+
+function isPlain(value) {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function hasOwn(obj, key) {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
+function pyError(name, message) {
+  const error = name === 'TypeError' ? new TypeError(message) : new Error(message);
+  error.name = name;
+  return error;
+}
+
+function typeName(value) {
+  if (value === null || value === undefined) return 'NoneType';
+  if (Array.isArray(value)) return 'list';
+  if (isPlain(value) || value instanceof Map) return 'dict';
+  return typeof value;
+}
+
+// `x is None`: undefined (a missing property, a missing argument) is None too.
+export function is_none(value) {
+  return value === null || value === undefined;
+}
+
+// `xs.append(v)`
+export function append(items, value) {
+  if (Array.isArray(items)) {
+    items.push(value);
+  } else {
+    items.append(value);
+  }
+}
+
+// `x in container`: list/str items, dict (own) keys, Map/Set members.
+export function contains(container, item) {
+  if (Array.isArray(container) || typeof container === 'string') {
+    return container.includes(item);
+  }
+  if (container instanceof Map || container instanceof Set ||
+      container instanceof WeakMap || container instanceof WeakSet) {
+    return container.has(item);
+  }
+  if (is_none(container)) {
+    throw pyError('TypeError', "argument of type 'NoneType' is not iterable");
+  }
+  if (!isPlain(container) && typeof container.__contains__ === 'function') {
+    return container.__contains__(item);
+  }
+  return hasOwn(container, item);
+}
+
+// `d.get(k)`, `d.get(k, default)`: a plain object's own key, a Map's entry;
+// another object's own `get` method is called with the same arguments.
+export function get(obj, key, ...rest) {
+  const fallback = rest.length > 0 ? rest[0] : null;
+  if (obj instanceof Map) return obj.has(key) ? obj.get(key) : fallback;
+  if (!isPlain(obj) && !is_none(obj) && typeof obj.get === 'function') {
+    return obj.get(key, ...rest);
+  }
+  return hasOwn(obj, key) ? obj[key] : fallback;
+}
+
+// `len(x)`
+export function len(value) {
+  if (typeof value === 'string' || Array.isArray(value)) return value.length;
+  if (value instanceof Map || value instanceof Set) return value.size;
+  if (is_none(value)) throw pyError('TypeError', "object of type 'NoneType' has no len()");
+  if (typeof value.__len__ === 'function') return value.__len__();
+  if (!isPlain(value) && typeof value.length === 'number') return value.length;
+  return Object.keys(value).length;
+}
+
+// What `for x in value` walks: a list's items, a dict's keys, a string's
+// characters, a Set's members, any other JS iterable (a generator) as is.
+export function iter(value) {
+  if (Array.isArray(value) || typeof value === 'string' || value instanceof Set) return value;
+  if (value instanceof Map) return Array.from(value.keys());
+  if (is_none(value)) throw pyError('TypeError', "'NoneType' object is not iterable");
+  if (!isPlain(value) && typeof value[Symbol.iterator] === 'function') return value;
+  return Object.keys(value);
+}
+
+// What a list comprehension indexes: iter(value) as an array.
+export function seq(value) {
+  const items = iter(value);
+  return Array.isArray(items) || typeof items === 'string' ? items : Array.from(items);
+}
+
+function view(obj, method, plain, fromMap) {
+  if (obj instanceof Map) return Array.from(fromMap(obj));
+  if (!isPlain(obj) && !is_none(obj) && typeof obj[method] === 'function') {
+    return obj[method]();
+  }
+  return plain(obj);
+}
+
+// `d.items()` (a list of [key, value] pairs), `d.keys()`, `d.values()`
+export function items(obj) {
+  return view(obj, 'items', Object.entries, (m) => m.entries());
+}
+
+export function keys(obj) {
+  return view(obj, 'keys', Object.keys, (m) => m.keys());
+}
+
+export function values(obj) {
+  return view(obj, 'values', Object.values, (m) => m.values());
+}
+
+function numberStr(value) {
+  if (Number.isNaN(value)) return 'nan';
+  if (value === Infinity) return 'inf';
+  if (value === -Infinity) return '-inf';
+  return String(value);
+}
+
+function quote(text) {
+  const q = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of text) {
+    if (ch === '\\') out += '\\\\';
+    else if (ch === q) out += '\\' + q;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else out += ch;
+  }
+  return q + out + q;
+}
+
+// `repr(x)`, `f'{x!r}'`
+export function repr(value) {
+  if (typeof value === 'string') return quote(value);
+  if (Array.isArray(value)) return '[' + value.map(repr).join(', ') + ']';
+  if (value instanceof Map) {
+    return '{' + Array.from(value.entries(), ([k, v]) => `${repr(k)}: ${repr(v)}`).join(', ') + '}';
+  }
+  if (isPlain(value)) {
+    return '{' + Object.entries(value).map(([k, v]) => `${repr(k)}: ${repr(v)}`).join(', ') + '}';
+  }
+  return str(value);
+}
+
+// `str(x)`, `f'{x}'`: None, True, False as Python writes them; lists and
+// dicts as their repr.
+export function str(value) {
+  if (typeof value === 'string') return value;
+  if (is_none(value)) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'number') return numberStr(value);
+  if (Array.isArray(value) || isPlain(value) || value instanceof Map) return repr(value);
+  if (typeof value.__str__ === 'function') return value.__str__();
+  if (value instanceof Error) return value.message;
+  return String(value);
+}
+
+const INT_TEXT = /^\s*[+-]?(\d+(_\d+)*)\s*$/;
+const FLOAT_TEXT = /^\s*[+-]?((\d+(_\d+)*)?\.?\d*(_\d+)*([eE][+-]?\d+)?|inf(inity)?|nan)\s*$/i;
+
+// `int(x)`, `int(text, base)`
+export function to_int(value, base) {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw pyError('ValueError', `cannot convert float ${numberStr(value)} to integer`);
+    return Math.trunc(value);
+  }
+  if (typeof value === 'string') {
+    if (base !== undefined && base !== 10) {
+      const digits = value.trim().replace(/_/g, '');
+      const parsed = Number.parseInt(digits, base);
+      if (digits === '' || Number.isNaN(parsed) || parsed.toString(base) !== digits.replace(/^\+/, '').replace(/^(-?)0+(?=.)/, '$1').toLowerCase()) {
+        throw pyError('ValueError', `invalid literal for int() with base ${base}: ${repr(value)}`);
+      }
+      return parsed;
+    }
+    if (!INT_TEXT.test(value)) {
+      throw pyError('ValueError', `invalid literal for int() with base 10: ${repr(value)}`);
+    }
+    return Number.parseInt(value.replace(/_/g, ''), 10);
+  }
+  if (!is_none(value) && typeof value.__int__ === 'function') return value.__int__();
+  throw pyError('TypeError', `int() argument must be a string or a number, not '${typeName(value)}'`);
+}
+
+// `float(x)`
+export function to_float(value) {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    const text = value.trim().toLowerCase().replace(/_/g, '');
+    if (!FLOAT_TEXT.test(value) || text === '' || text === '.' || /^[+-]?\.?(e|$)/.test(text)) {
+      throw pyError('ValueError', `could not convert string to float: ${repr(value)}`);
+    }
+    if (text.endsWith('nan')) return NaN;
+    if (text.endsWith('inf') || text.endsWith('infinity')) return text.startsWith('-') ? -Infinity : Infinity;
+    return Number.parseFloat(text);
+  }
+  throw pyError('TypeError', `float() argument must be a string or a real number, not '${typeName(value)}'`);
+}
+
+const SPEC = /^(?:(.)?([<>=^]))?([+\- ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s;
+
+function group(digits, sep) {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+}
+
+function exponent(text) {
+  // JavaScript writes 1.5e+5, Python 1.5e+05.
+  return text.replace(/e([+-])(\d)$/, 'e$10$2');
+}
+
+function general(value, precision, alternate) {
+  const p = precision === 0 ? 1 : precision;
+  const exp = value === 0 ? 0 : Math.floor(Math.log10(Math.abs(value)));
+  let text;
+  if (exp >= -4 && exp < p) {
+    text = value.toFixed(Math.max(p - 1 - exp, 0));
+  } else {
+    text = exponent(value.toExponential(p - 1));
+  }
+  if (!alternate && text.includes('.')) {
+    text = text.replace(/\.?0+(?=e|$)/, '');
+  }
+  return text;
+}
+
+// `f'{x:spec}'`: Python's format mini-language (fill, align, sign, #, 0,
+// width, grouping, precision, and the types b c d e f g n o s x %).
+export function format(value, spec) {
+  if (spec === undefined || spec === '') return str(value);
+  const m = SPEC.exec(spec);
+  if (m === null) throw pyError('ValueError', `Invalid format specifier '${spec}'`);
+  let [, fill, align, sign, alternate, zero, width, grouping, precision, type] = m;
+  const numeric = typeof value === 'number' || typeof value === 'boolean';
+  if (!numeric && !is_none(type) && type !== 's') {
+    throw pyError('ValueError', `Unknown format code '${type}' for object of type '${typeName(value)}'`);
+  }
+  if (zero && fill === undefined) {
+    fill = '0';
+    if (align === undefined) align = '=';
+  }
+  if (fill === undefined) fill = ' ';
+  const prec = precision === undefined ? undefined : Number(precision);
+  let body;
+  let prefix = '';
+  if (!numeric) {
+    body = str(value);
+    if (prec !== undefined) body = body.slice(0, prec);
+    if (align === undefined) align = '<';
+  } else {
+    let number = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    const negative = number < 0 || Object.is(number, -0);
+    number = Math.abs(number);
+    const t = type === undefined ? (Number.isInteger(number) && prec === undefined ? 'd' : 'g') : type;
+    if ('bcdoxXn'.includes(t) && !Number.isInteger(number)) {
+      throw pyError('ValueError', `Unknown format code '${t}' for object of type 'float'`);
+    }
+    if (!Number.isFinite(number)) {
+      body = Number.isNaN(number) ? 'nan' : 'inf';
+      if ('EFG'.includes(t)) body = body.toUpperCase();
+    } else if (t === 'd' || t === 'n') body = String(number);
+    else if (t === 'b') { body = number.toString(2); if (alternate) prefix = '0b'; }
+    else if (t === 'o') { body = number.toString(8); if (alternate) prefix = '0o'; }
+    else if (t === 'x') { body = number.toString(16); if (alternate) prefix = '0x'; }
+    else if (t === 'X') { body = number.toString(16).toUpperCase(); if (alternate) prefix = '0X'; }
+    else if (t === 'c') body = String.fromCodePoint(number);
+    else if (t === 'f' || t === 'F') body = number.toFixed(prec === undefined ? 6 : prec);
+    else if (t === 'e' || t === 'E') {
+      body = exponent(number.toExponential(prec === undefined ? 6 : prec));
+      if (t === 'E') body = body.toUpperCase();
+    } else if (t === '%') body = (number * 100).toFixed(prec === undefined ? 6 : prec) + '%';
+    else if (t === 'g' || t === 'G') {
+      body = type === undefined && prec === undefined ? numberStr(number) : general(number, prec === undefined ? 6 : prec, alternate);
+      if (type === undefined && Number.isInteger(number) && prec === undefined) body = String(number);
+      if (t === 'G') body = body.toUpperCase();
+    }
+    if (grouping && 'dfF%egGn'.includes(t)) {
+      const [whole, ...rest] = body.split('.');
+      body = [group(whole, grouping), ...rest].join('.');
+    }
+    prefix = (negative ? '-' : sign === '+' ? '+' : sign === ' ' ? ' ' : '') + prefix;
+    if (align === undefined) align = '>';
+  }
+  const size = width === undefined ? 0 : Number(width);
+  const pad = Math.max(size - prefix.length - body.length, 0);
+  const filler = fill.repeat(pad);
+  if (align === '<') return prefix + body + filler;
+  if (align === '>') return filler + prefix + body;
+  if (align === '=') return prefix + filler + body;
+  const left = fill.repeat(Math.floor(pad / 2));
+  return left + prefix + body + fill.repeat(pad - left.length);
+}

@@ -1,0 +1,226 @@
+"""Lowering: ordinary Python rewritten, before JavaScripthon, into Python
+JavaScripthon translates with Python's meaning.
+
+Client code is written as Python (``x is None``, ``xs.append(v)``,
+``k in d``, ``d.get(k, 0)``, ``len(d)``, ``str(x)``, ``f"{x:.2f}"``,
+``for k, v in d.items()``); JavaScripthon alone would translate several of
+these into JavaScript that means something else (``=== null`` misses
+``undefined``, ``len(obj)`` is ``obj.length``, ``.append`` does not exist,
+``str(x)`` is ``x.toString()``, a for loop over an object iterates nothing).
+:func:`lower` rewrites the module's AST so that each such construct calls the
+runtime module ``raccoon/pyrt.js`` (imported as ``_py``), which dispatches on
+the JavaScript type of its operand. Every new node keeps the line and column
+of the node it replaces, so the source map still leads to the Python line.
+
+Under CPython the same modules run unlowered: the runtime is written once,
+in JavaScript.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TypeVar
+
+__all__ = ["RUNTIME", "RUNTIME_NAME", "lower", "lower_source"]
+
+#: The runtime module's import path and the name lowered code calls it by.
+RUNTIME = "raccoon.pyrt"
+RUNTIME_NAME = "_py"
+
+# Loops over these calls are left to JavaScripthon (range() is its counted
+# loop, iterable() its for...of).
+_LOOP_KEEP = frozenset({"range", "iterable"})
+_DICT_VIEWS = frozenset({"items", "keys", "values"})
+
+_N = TypeVar("_N", bound=ast.AST)
+
+
+def _at(new: _N, old: ast.AST) -> _N:
+    """``new`` (and every node under it) at ``old``'s position."""
+    for node in ast.walk(new):
+        ast.copy_location(node, old)
+    return new
+
+
+def _rt(name: str, args: list[ast.expr], old: ast.AST) -> ast.Call:
+    func = ast.Attribute(ast.Name(RUNTIME_NAME, ast.Load()), name, ast.Load())
+    call = ast.Call(func, [], [])
+    _at(call, old)
+    call.args = args  # the arguments keep their own positions
+    return call
+
+
+def _not(expr: ast.expr, old: ast.AST) -> ast.UnaryOp:
+    node = ast.UnaryOp(ast.Not(), expr)
+    ast.copy_location(node, old)
+    return node
+
+
+def _is_none_const(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _called(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id
+    return None
+
+
+def _is_list(node: ast.AST) -> bool:
+    """An expression that is a JavaScript array once lowered."""
+    if isinstance(node, (ast.List, ast.ListComp)):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == RUNTIME_NAME
+        and node.func.attr in _DICT_VIEWS
+    )
+
+
+class _Lowerer(ast.NodeTransformer):
+    def __init__(self) -> None:
+        self.used = False
+
+    def rt(self, name: str, args: list[ast.expr], old: ast.AST) -> ast.Call:
+        self.used = True
+        return _rt(name, args, old)
+
+    # -- comparisons: `is None`, `in` --------------------------------------------------
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.ops) != 1:
+            return node
+        op, left, right = node.ops[0], node.left, node.comparators[0]
+        if isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)) and (
+            _is_none_const(right) or _is_none_const(left)
+        ):
+            value = left if _is_none_const(right) else right
+            if _is_none_const(value):  # None is None
+                return node
+            test = self.rt("is_none", [value], node)
+            return _not(test, node) if isinstance(op, (ast.IsNot, ast.NotEq)) else test
+        if isinstance(op, (ast.In, ast.NotIn)):
+            test = self.rt("contains", [right, left], node)
+            return _not(test, node) if isinstance(op, ast.NotIn) else test
+        return node
+
+    # -- calls: methods and built-ins ----------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        plain = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
+        if not plain:
+            return node
+        nargs = len(node.args)
+        if isinstance(func, ast.Attribute):
+            name, receiver = func.attr, func.value
+            if name == "append" and nargs == 1:
+                return self.rt("append", [receiver, node.args[0]], node)
+            if name == "get" and nargs in (1, 2):
+                return self.rt("get", [receiver, *node.args], node)
+            if name in _DICT_VIEWS and nargs == 0:
+                return self.rt(name, [receiver], node)
+            return node
+        if isinstance(func, ast.Name):
+            if func.id == "len" and nargs == 1:
+                return self.rt("len", node.args, node)
+            if func.id in ("str", "repr") and nargs == 1:
+                return self.rt(func.id, node.args, node)
+            if func.id == "int" and nargs in (1, 2):
+                return self.rt("to_int", node.args, node)
+            if func.id == "float" and nargs == 1:
+                return self.rt("to_float", node.args, node)
+        return node
+
+    # -- f-strings -----------------------------------------------------------------------
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        values: list[ast.expr] = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                values.append(self._formatted(part))
+            else:
+                values.append(part)
+        node.values = values
+        return node
+
+    def _formatted(self, part: ast.FormattedValue) -> ast.FormattedValue:
+        value = self.visit(part.value)
+        if part.conversion in (ord("r"), ord("a")):
+            value = self.rt("repr", [value], part.value)
+        elif part.conversion == ord("s"):
+            value = self.rt("str", [value], part.value)
+        if part.format_spec is not None:
+            spec = self.visit(part.format_spec)
+            if (
+                isinstance(spec, ast.JoinedStr)
+                and len(spec.values) == 1
+                and isinstance(spec.values[0], ast.Constant)
+            ):
+                spec = spec.values[0]
+            value = self.rt("format", [value, spec], part.value)
+        elif part.conversion == -1 and not (
+            isinstance(value, ast.Constant) and isinstance(value.value, str)
+        ):
+            value = self.rt("str", [value], part.value)
+        new = ast.FormattedValue(value, -1, None)
+        return ast.copy_location(new, part)
+
+    # -- iteration -----------------------------------------------------------------------
+    def _iterated(self, it: ast.expr, helper: str = "iter") -> ast.expr:
+        if _called(it) in _LOOP_KEEP or _is_list(it):
+            return it
+        return self.rt(helper, [it], it)
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        self.generic_visit(node)
+        if _called(node.iter) in _LOOP_KEEP:
+            return node
+        if _is_list(node.iter) and isinstance(node.target, ast.Name):
+            return node  # JavaScripthon's counted loop over an array
+        # for x of _py.iter(it): a list's items, a dict's keys, a generator's
+        # values; a tuple target destructures each item.
+        wrapped = ast.Call(ast.Name("iterable", ast.Load()), [], [])
+        _at(wrapped, node.iter)
+        wrapped.args = [self._iterated(node.iter)]
+        node.iter = wrapped
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        self.generic_visit(node)
+        # a comprehension indexes its iterable: a generator becomes a list
+        node.iter = self._iterated(node.iter, "seq")
+        return node
+
+
+def lower(tree: ast.Module) -> ast.Module:
+    """Rewrite ``tree`` in place (see the module docstring); the runtime
+    import is added when something uses it."""
+    lowerer = _Lowerer()
+    lowerer.visit(tree)
+    if lowerer.used:
+        first = tree.body[0] if tree.body else tree
+        index = 0
+        # after the docstring and `from __future__` imports
+        while index < len(tree.body) and (
+            (
+                isinstance(tree.body[index], ast.Expr)
+                and isinstance(getattr(tree.body[index], "value", None), ast.Constant)
+                and index == 0
+            )
+            or (
+                isinstance(tree.body[index], ast.ImportFrom)
+                and getattr(tree.body[index], "module", None) == "__future__"
+            )
+        ):
+            index += 1
+        anchor = tree.body[index] if index < len(tree.body) else first
+        imp = ast.Import([ast.alias(RUNTIME, RUNTIME_NAME)])
+        tree.body.insert(index, _at(imp, anchor))
+    return ast.fix_missing_locations(tree)
+
+
+def lower_source(source: str, filename: str = "<source>") -> ast.Module:
+    """Parse and lower a module's text."""
+    return lower(ast.parse(source, filename=filename))
