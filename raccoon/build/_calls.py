@@ -93,14 +93,7 @@ class CallChecks(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_builtin_call(self, node: ast.Call, name: str) -> None:
-        if name in ("str", "repr"):
-            self.report(
-                node,
-                "PJ206",
-                f"{name}(x) becomes x.toString(), which fails on None/undefined",
-                "use compat.to_str(x) or an f-string",
-            )
-        elif name == "range" and id(node) not in self.for_iters:
+        if name == "range" and id(node) not in self.for_iters:
             self.report(
                 node,
                 "PJ210",

@@ -4,9 +4,11 @@ JavaScripthon 0.13 transpiles a useful subset of Python; outside it, it
 either refuses the module (often with a bare ``AssertionError``), or —
 worse — emits JavaScript that loads and runs but means something else
 (``f(1, c=10)`` passes ``{c: 10}`` as the second positional argument,
-``for x in gen()`` iterates nothing, ``xs[-1] = v`` does nothing). The
-checker walks client modules with :mod:`ast` and reports each such construct
-as ``file:line:col: CODE what is wrong → the fix``, before anything runs.
+``xs[-1] = v`` does nothing). The build lowers the everyday constructs first
+(``x is None``, ``append``, ``in``, ``get``, ``len``, ``str``, f-string
+specs, dict iteration: see :mod:`._lower`); the checker reports what is
+still unsupported after that, walking client modules with :mod:`ast`, as
+``file:line:col: CODE what is wrong → the fix``, before anything runs.
 
 A line can opt out with a trailing ``# pj: ignore[CODE,...]`` comment (or a
 bare ``# pj: ignore`` for every rule), for code that is right in spite of the
@@ -20,9 +22,8 @@ See ``docs/client-python.md``.
 Heuristics (the checker has no types):
 
 - container and string methods are judged by name (and argument count), not
-  by the receiver's type: ``.items()`` is always reported, ``.get(k)`` with
-  one argument never (it is ``Map.get`` or our own API), ``.get(k, d)``
-  always;
+  by the receiver's type: ``.index(x)`` is always reported, ``.update(d)``
+  only on a receiver known to be a plain object;
 - keyword arguments are checked against the functions, classes and methods
   of the same module, and against the functions and classes imported from
   the other modules of the checked tree (``check_tree``): a keyword passed to
@@ -42,7 +43,6 @@ from pathlib import Path
 
 from raccoon.build._analysis import (
     ModuleIndex,
-    _call_name,
     _IdiomMarker,
     _is_dict_value,
     _is_none,
@@ -60,6 +60,7 @@ from raccoon.build._definitions import DefinitionChecks
 from raccoon.build._rules import (
     _ALLOWED_SUBSCRIPTS,
     _BUILTIN_EXCEPTIONS,
+    _FORMAT_SPEC,
     _IGNORE,
     _JS_RESERVED,
     RULES,
@@ -280,14 +281,19 @@ class _Checker(CallChecks, DefinitionChecks):
                 )
                 break
         for value in node.values:
-            if isinstance(value, ast.FormattedValue) and (
-                value.conversion != -1 or value.format_spec is not None
+            spec = value.format_spec if isinstance(value, ast.FormattedValue) else None
+            if (
+                isinstance(spec, ast.JoinedStr)
+                and all(isinstance(v, ast.Constant) for v in spec.values)
+                and not _FORMAT_SPEC.match("".join(str(v.value) for v in spec.values))  # type: ignore[attr-defined]
             ):
                 self.report(
                     node,
                     "PJ118",
-                    "f-string conversions (!r) and format specs are refused",
-                    "format the value explicitly, e.g. x.toFixed(2)",
+                    f"the format spec '{ast.unparse(spec)[2:-1]}' is not one the browser "
+                    "runtime formats (raccoon/pyrt.js format())",
+                    "use [[fill]align][sign][#][0][width][,][.precision][type] with a type "
+                    "of b c d e f g n o s x %, or format the value explicitly",
                 )
                 break
         self.generic_visit(node)
@@ -295,36 +301,10 @@ class _Checker(CallChecks, DefinitionChecks):
     # -- statements ----------------------------------------------------------------
     def visit_For(self, node: ast.For) -> None:
         self.for_iters.add(id(node.iter))
-        it = node.iter
-        is_iterable = _call_name(it) == "iterable"
         if node.orelse:
             self.report(
                 node, "PJ211", "for ... else loses its else in JavaScript", "use a flag variable"
             )
-        if not isinstance(node.target, ast.Name) and not is_iterable:
-            self.report(
-                node,
-                "PJ121",
-                "only a plain name can be the target of a for loop over a list",
-                "unpack inside the body, or loop over iterable(...)",
-            )
-        name = _call_name(it)
-        if isinstance(it, ast.Call) and not is_iterable:
-            method = it.func.attr if isinstance(it.func, ast.Attribute) else None
-            if name in self.generators or method in self.generators:
-                self.report(
-                    node,
-                    "PJ202",
-                    f"`for x in {name or method}()` iterates nothing: it is a generator",
-                    "write `for x in iterable(gen())` (from raccoon.compat import iterable)",
-                )
-            elif method in ("keys", "values", "entries") and not it.args:
-                self.report(
-                    node,
-                    "PJ202",
-                    f"`.{method}()` of a Map is an iterator: a for loop over it iterates nothing",
-                    f"loop over iterable(m.{method}()) or compat.{method}(obj)",
-                )
         self.generic_visit(node)
 
     def visit_While(self, node: ast.While) -> None:
@@ -383,17 +363,16 @@ class _Checker(CallChecks, DefinitionChecks):
         self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:
-        for op, right in zip(node.ops, node.comparators, strict=True):
-            is_none = _is_none(right) or _is_none(node.left)
-            if is_none and isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
-                self.report(
-                    node,
-                    "PJ216",
-                    "comparing with None becomes `=== null`: undefined (a missing value) "
-                    "is not None in JavaScript",
-                    "use compat.is_none(x) (`not is_none(x)` for `is not None`)",
-                )
-                break
+        # `x is None` alone is lowered (raccoon.build._lower); in a chain it is not.
+        operands = [node.left, *node.comparators]
+        if len(node.ops) > 1 and any(_is_none(o) for o in operands):
+            self.report(
+                node,
+                "PJ216",
+                "a chained comparison with None becomes `=== null`: undefined (a missing "
+                "value) is not None in JavaScript",
+                "split the chain: `a is None and b is None`",
+            )
         self.generic_visit(node)
 
     def visit_Dict(self, node: ast.Dict) -> None:

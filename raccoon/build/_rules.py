@@ -45,18 +45,15 @@ RULES: dict[str, str] = {
     "PJ115": "f(**kwargs) at a call site",
     "PJ116": "unsupported parameter combination",
     "PJ117": "lambda with defaults, *args or keywords",
-    "PJ118": "f-string conversion or format spec",
+    "PJ118": "f-string format spec the runtime does not support",
     "PJ119": "decorated module-level function",
     "PJ120": "JavaScript reserved word as a name",
-    "PJ121": "for loop target that is not a name",
     "PJ122": "slice with a step",
     "PJ123": "star import",
     "PJ201": "async generator",
-    "PJ202": "for over an iterator without iterable()",
     "PJ203": "Python container method",
     "PJ204": "Python string method",
     "PJ205": "isinstance with a Python container type",
-    "PJ206": "str() or repr()",
     "PJ207": "Python built-in exception",
     "PJ208": "% string formatting",
     "PJ209": "Python built-in function without a JavaScript translation",
@@ -66,7 +63,7 @@ RULES: dict[str, str] = {
     "PJ213": "{**mapping} in a dict literal",
     "PJ214": "starred assignment",
     "PJ215": "negative index assignment",
-    "PJ216": "comparison with None",
+    "PJ216": "chained comparison with None",
     "PJ217": "stacked method decorators",
     "PJ218": "__name__ / __file__",
     "PJ219": "Python-only import",
@@ -140,14 +137,14 @@ _NO_JS_BUILTINS = {
     "hex": "use n.toString(16)",
     "bin": "use n.toString(2)",
     "oct": "use n.toString(8)",
-    "vars": "use compat.items(obj)",
+    "vars": "use obj.items() on a plain object",
     "dir": "use Object.keys(obj)",
     "locals": "pass the values explicitly",
     "globals": "pass the values explicitly",
     "format": "use an f-string",
     "pow": "use a ** b",
     "list": "copy with xs[0:] (or compat.copy); `list(xs).append(v)` is JavaScripthon's push idiom",
-    "dict": "copy with compat.copy(obj); `for k in dict(obj)` is the key-loop idiom",
+    "dict": "copy with compat.copy(obj)",
 }
 _PY_STRING_METHODS = {
     "strip": "use s.trim()",
@@ -185,31 +182,27 @@ _PY_STRING_METHODS = {
 # differently. Policy: forbidden whatever the receiver (with the number of
 # arguments Python uses: Object.keys(obj) is fine); compat has helpers.
 _PY_CONTAINER_METHODS = {
-    "items": (0, "use compat.items(obj) (a list of [key, value] pairs)"),
-    "setdefault": (-1, "test compat.has(obj, key) and assign"),
-    "popitem": (0, "pick a key with compat.keys(obj) and delete it"),
-    "append": (1, "use compat.push(xs, v) (or xs.push(v) in JavaScript-only code)"),
-    "extend": (1, "use compat.concat(xs, ys) or push in a loop"),
+    "setdefault": (-1, "test `key in obj` and assign"),
+    "popitem": (0, "pick a key with `for key in obj` and delete it"),
+    "extend": (1, "use compat.concat(xs, ys) or append in a loop"),
     "insert": (2, "use compat.insert(xs, i, v)"),
     "index": (1, "use compat.index_of(xs, v) (-1 when missing)"),
     "count": (1, "count in a loop"),
 }
-# Dict methods plain JavaScript objects lack: reported when the receiver is
-# known to be a plain object (assigned a dict literal or dict() in the same
+# Dict methods plain JavaScript objects lack (get, keys, values and items are
+# lowered by the build, see ._lower): reported when the receiver is known to be
+# a plain object (assigned a dict literal or dict() in the same
 # scope, a parameter annotated dict, or self.x = {} in the class), since our
 # own classes (Value, ReactiveDict, NodeContext) have get/update methods.
 _DICT_METHODS = {
-    "keys": "use compat.keys(obj) (a list, for plain objects, dicts and Maps)",
-    "values": "use compat.values(obj)",
-    "get": "use compat.get(obj, key, default)",
     "update": "use compat.update(target, source)",
     "copy": "use compat.copy(obj)",
     "clear": "assign a new {} (or delete the keys in a loop)",
     "pop": "read it, then `del obj[key]`",
 }
 _CAPITALIZED_CALLS = {
-    "String": 'use compat.to_str(x) or "" + x',
-    "Number": "use Number.parseFloat(x) (or float(x))",
+    "String": "use str(x)",
+    "Number": "use float(x) or int(x)",
     "Boolean": "use `not not x`",
     "Symbol": "use Symbol.for_(name) or a module-level constant made with JS('Symbol()')",
     "BigInt": "use JS('BigInt')(x)",
@@ -224,6 +217,10 @@ _ISINSTANCE_TYPES = {
     "bytes": "isinstance(x, Uint8Array)",
     "object": "typeof(x) == 'object'",
 }
+# The format specs js/raccoon/pyrt.js format() implements (its SPEC).
+_FORMAT_SPEC = re.compile(
+    r"(?:(.)?([<>=^]))?([+\- ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?\Z", re.S
+)
 _ALLOWED_SUBSCRIPTS = (ast.Constant, ast.Name, ast.Subscript, ast.UnaryOp, ast.Attribute, ast.Slice)
 _NOTABLE_PREFIX = re.compile(r"((?:[a-zA-Z][a-z]+)+)_")
 _SINGLE_WORD = re.compile(r"([A-Z][a-z]+)")

@@ -36,24 +36,18 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ116", "def f(*args, key=None):\n    pass", "*args together with keyword-only"),
     ("PJ117", "f = lambda a, b=1: a", "lambdas with default values"),
     ("PJ117", "f = lambda *a: a", "lambdas with default values, *args"),
-    ("PJ118", 'x = f"{a!r}"', "f-string conversions"),
-    ("PJ118", 'x = f"{a:>3}"', "format specs"),
+    ("PJ118", 'x = f"{d:%Y-%m-%d}"', "is not one the browser runtime formats"),
     ("PJ119", "@deco\ndef f():\n    pass", "decorators on module-level functions"),
     ("PJ120", "default = 1", "'default' is a reserved word"),
     ("PJ120", "x = ctx.new(a=1)", "'.new' is refused"),
     ("PJ120", "p.catch(f)", "'.catch' is refused"),
-    ("PJ121", "for k, v in pairs:\n    pass", "only a plain name can be the target"),
     ("PJ122", "y = xs[1:5:2]", "slices with a step"),
     ("PJ123", "from x import *", "star imports"),
     ("PJ201", "async def f():\n    yield 1", "async generators"),
-    ("PJ202", "def gen():\n    yield 1\nfor x in gen():\n    pass", "iterates nothing"),
-    ("PJ202", "for k in m.keys():\n    pass", "is an iterator"),
-    ("PJ203", "for kv in compat.items(d):\n    pass\nx = d.items()", ".items() is a Python"),
-    ("PJ203", "xs.append(1)", ".append() is a Python container method"),
     ("PJ203", "i = xs.index(3)", ".index()"),
+    ("PJ203", "xs.extend(ys)", ".extend() is a Python container method"),
     ("PJ203", "xs.sort()", "sorts numbers as strings"),
     ("PJ203", "x = xs.pop(0)", ".pop(i) ignores its argument"),
-    ("PJ203", "d = {}\nv = d.get('a', 0)", ".get() on a plain object"),
     ("PJ203", "def f(d: dict):\n    d.update(e)", ".update() on a plain object"),
     ("PJ204", "s = name.strip()", ".strip() is a Python string method"),
     ("PJ204", "ok = name.startswith('a')", ".startswith()"),
@@ -62,7 +56,6 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ204", "s = text.replace('a', 'b')", "replaces only the first occurrence"),
     ("PJ205", "ok = isinstance(x, list)", "isinstance(x, list)"),
     ("PJ205", "ok = isinstance(x, (str, Path))", "str in an isinstance() tuple"),
-    ("PJ206", "s = str(x)", "str(x) becomes x.toString()"),
     ("PJ207", "raise ValueError('x')", "ValueError does not exist in JavaScript"),
     ("PJ207", "try:\n    f()\nexcept KeyError:\n    pass", "KeyError does not exist"),
     ("PJ208", "s = '%s items' % n", "formatting becomes a numeric remainder"),
@@ -81,8 +74,7 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ213", "x = {**a, 'b': 1}", "{**mapping} is mistranslated"),
     ("PJ214", "a, *b = c", "starred assignment"),
     ("PJ215", "xs[-1] = v", "negative index does nothing"),
-    ("PJ216", "ok = x is None", "comparing with None"),
-    ("PJ216", "ok = x != None", "comparing with None"),
+    ("PJ216", "ok = a is None is b", "a chained comparison with None"),
     ("PJ217", "class A:\n    @a\n    @b\n    def f(self):\n        pass", "reverse order"),
     ("PJ218", "if __name__ == '__main__':\n    main()", "`if __name__ == ...` fails"),
     ("PJ219", "from typing import Any", "'typing' is a Python module"),
@@ -127,11 +119,11 @@ def test_every_rule_has_a_case() -> None:
 
 
 CLEAN = '''
-"""A clean client module."""
+"""A clean client module: ordinary Python, lowered by the build."""
 
 from __globals__ import Error, Math
 
-from raccoon.compat import get, is_none, iterable, join, keys, push, starts_with
+from raccoon.compat import join, starts_with
 
 
 class Counter:
@@ -145,12 +137,12 @@ class Counter:
 
     def add(self, name, *, times=1):
         for i in range(times):
-            push(self.names, name)
+            self.names.append(name)
         self.count += times
         return self.count
 
     def describe(self):
-        return f"{self.kind}: {join(self.names, ', ')}"
+        return f"{self.kind}: {join(self.names, ', ')} ({self.count:>3d}, {self.count / 3:.2f})"
 
 
 class Failure(Error):
@@ -166,16 +158,18 @@ def gen():
 def use(counter, data):
     counter.add("a", times=2)
     total = 0
-    for value in iterable(gen()):
+    for value in gen():
         total += value
-    for key in keys(data):
-        total += get(data, key, 0)
+    for key in data:
+        total += data.get(key, 0)
+    for key, value in data.items():
+        total += len(key) + int(value) + float(str(value))
     last = counter.names[-1]
     half = Math.floor(total / 2)
-    if is_none(last) or not starts_with(last, "a"):
+    if last is None or not starts_with(last, "a") or "b" in data:
         raise Failure("no a")
     parts = last.split(".")
-    return [half, parts[0:]]
+    return [half, parts[0:], [k for k in data.keys()], data.values(), data.get("x")]
 '''
 
 
@@ -184,10 +178,10 @@ def test_clean_code_passes() -> None:
 
 
 def test_ignore_comments_silence_one_line() -> None:
-    source = "xs.append(1)  # pj: ignore[PJ203]\nys.append(2)\nzs.append(3)  # pj: ignore\n"
+    source = "xs.index(1)  # pj: ignore[PJ203]\nys.index(2)\nzs.index(3)  # pj: ignore\n"
     found = check_source(source, "m.py")
     assert [(v.line, v.code) for v in found] == [(2, "PJ203")]
-    other = check_source("xs.append(1)  # pj: ignore[PJ204]\n", "m.py")
+    other = check_source("xs.index(1)  # pj: ignore[PJ204]\n", "m.py")
     assert [v.code for v in other] == ["PJ203"]
 
 
