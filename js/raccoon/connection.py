@@ -26,7 +26,7 @@ argument is the message (``RPCError`` on both sides).
 from __globals__ import Error, Math, Promise, clearTimeout, console, setTimeout
 from autobahn import __default__ as autobahn
 
-from .compat import has, index_of, is_none, keys, push, remove_at, starts_with
+from .compat import index_of, keys, remove_at, starts_with
 from .context import NodeContext
 from .errors import NodeError, NotConnected, RPCError, rpc_error_from_wamp
 from .signal import call_handler, log_error
@@ -79,10 +79,10 @@ class Connection:
     ):
         self.url = url
         self.realm = realm
-        self.name = "connection" if is_none(name) else name
+        self.name = "connection" if name is None else name
         self._authid = authid
         self._ticket = ticket
-        self.serialization = default_serialization() if is_none(serialization) else serialization
+        self.serialization = default_serialization() if serialization is None else serialization
         self.call_timeout = call_timeout
         self._retry_initial = retry_initial
         self._retry_max = retry_max
@@ -117,7 +117,7 @@ class Connection:
         """Call ``callback(session_id)`` on every join (after re-registration);
         returns a function that removes it."""
         callbacks = self._join_callbacks
-        push(callbacks, callback)
+        callbacks.append(callback)
 
         def remove():
             index = index_of(callbacks, callback)
@@ -128,7 +128,7 @@ class Connection:
 
     def on_leave(self, callback):
         """Call ``callback(reason)`` when a joined session is lost."""
-        push(self._leave_callbacks, callback)
+        self._leave_callbacks.append(callback)
 
     async def connect(self, timeout=30):
         """Start connecting (and reconnecting); wait for the first join."""
@@ -145,7 +145,7 @@ class Connection:
         or when closed."""
         if self.state == JOINED:
             return Promise.resolve(None)
-        if not is_none(self._fatal):
+        if self._fatal is not None:
             return Promise.reject(self._fatal)
         if self.state == CLOSED or self.state == CLOSING:
             return Promise.reject(NotConnected(f"{self.name} is closed"))
@@ -157,7 +157,7 @@ class Connection:
 
         def executor(resolve, reject):
             waiter = {"resolve": resolve, "reject": reject, "timer": None}
-            if not is_none(timeout):
+            if timeout is not None:
 
                 def expire():
                     index = index_of(waiters, waiter)
@@ -171,7 +171,7 @@ class Connection:
                     )
 
                 waiter["timer"] = setTimeout(expire, timeout * 1000)
-            push(waiters, waiter)
+            waiters.append(waiter)
 
         return Promise(executor)
 
@@ -179,9 +179,9 @@ class Connection:
         waiters = self._waiters
         self._waiters = []
         for waiter in waiters:
-            if not is_none(waiter["timer"]):
+            if waiter["timer"] is not None:
                 clearTimeout(waiter["timer"])
-            if is_none(error):
+            if error is None:
                 waiter["resolve"](None)
             else:
                 waiter["reject"](error)
@@ -191,12 +191,12 @@ class Connection:
         if self.state == CLOSED:
             return
         self.state = CLOSING
-        if not is_none(self._retry_timer):
+        if self._retry_timer is not None:
             clearTimeout(self._retry_timer)
             self._retry_timer = None
         ab = self._ab
         self._ab = None
-        if not is_none(ab) and ab.isOpen:
+        if ab is not None and ab.isOpen:
             try:
                 ab.close("wamp.close.normal", "closed by the client")
             except Error as error:
@@ -210,7 +210,7 @@ class Connection:
 
     def drop_transport(self):
         """Cut the network connection abruptly (reconnection follows); for tests."""
-        if not is_none(self.session) and not is_none(self.session._socket):
+        if self.session is not None and self.session._socket is not None:
             self.session._socket.close(1000, "dropped")
 
     def _open(self):
@@ -218,7 +218,7 @@ class Connection:
             return
         self._retry_timer = None
         options = {"url": self.url, "realm": self.realm, "max_retries": 0}
-        if not is_none(self._ticket):
+        if self._ticket is not None:
             ticket = self._ticket
             options["authmethods"] = ["ticket"]
             options["authid"] = self._authid
@@ -260,9 +260,9 @@ class Connection:
         every change from then on."""
         restore = []
         for uri in keys(self._registrations):
-            push(restore, self._ensure_registered(self._registrations[uri]))
+            restore.append(self._ensure_registered(self._registrations[uri]))
         for key in keys(self._topics):
-            push(restore, self._ensure_subscribed(self._topics[key]))
+            restore.append(self._ensure_subscribed(self._topics[key]))
 
         def restored(outcomes):
             if self.session is not session or self.generation != generation:
@@ -270,7 +270,7 @@ class Connection:
             failed = []
             for outcome in outcomes:
                 if outcome.status == "rejected":
-                    push(failed, outcome.reason)
+                    failed.append(outcome.reason)
             if len(failed) > 0 and attempt + 1 < _RESTORE_ATTEMPTS:
                 delay = Math.min(0.1 * Math.pow(2, attempt), 2)
                 console.info(
@@ -300,8 +300,8 @@ class Connection:
         self._ab = None
         if self.state == CLOSING or self.state == CLOSED:
             return True
-        why = None if is_none(details) else details.reason
-        if not is_none(why) and has(FATAL_ABORTS, why):
+        why = None if details is None else details.reason
+        if why is not None and why in FATAL_ABORTS:
             self._fatal = NotConnected(
                 f"the router refused the session: {why} ({details.message})", uri=why
             )
@@ -324,12 +324,12 @@ class Connection:
     # -- registrations -----------------------------------------------------------------
     def registered(self, uri):
         """Whether ``uri`` is registered on this connection."""
-        return has(self._registrations, uri)
+        return uri in self._registrations
 
     async def register(self, uri, endpoint, owner):
         """Serve ``uri`` with ``endpoint(args, kwargs, details)`` now and after
         every reconnect."""
-        if has(self._registrations, uri):
+        if uri in self._registrations:
             raise NodeError(
                 f"cannot register '{uri}' for {owner}: "
                 f"{self._registrations[uri].owner} already registered it on this connection"
@@ -339,13 +339,13 @@ class Connection:
         try:
             await self._ensure_registered(reg)
         except Error as error:
-            if has(self._registrations, uri) and self._registrations[uri] is reg:
+            if uri in self._registrations and self._registrations[uri] is reg:
                 del self._registrations[uri]
             raise error
 
     async def _ensure_registered(self, reg):
         session = self.session
-        if is_none(session) or reg["gen"] == self.generation:
+        if session is None or reg["gen"] == self.generation:
             return
         reg["gen"] = self.generation
         done = False  # as in _ensure_subscribed: any failure is tried again
@@ -365,12 +365,12 @@ class Connection:
 
     async def unregister(self, uri):
         """Stop serving ``uri``; a no-op when it is not registered here."""
-        if not has(self._registrations, uri):
+        if uri not in self._registrations:
             return
         reg = self._registrations[uri]
         del self._registrations[uri]
         session = self.session
-        if not is_none(reg["handle"]) and not is_none(session) and reg["gen"] == self.generation:
+        if reg["handle"] is not None and session is not None and reg["gen"] == self.generation:
             try:
                 await session.unregister(reg["handle"])
             except Error as error:
@@ -379,8 +379,8 @@ class Connection:
     def _remote_invoker(self, reg):
         def invoke(args, kwargs, details):
             context = self.context
-            decoded_args = self.serialization.decode([] if is_none(args) else args, context)
-            decoded_kwargs = self.serialization.decode({} if is_none(kwargs) else kwargs, context)
+            decoded_args = self.serialization.decode([] if args is None else args, context)
+            decoded_kwargs = self.serialization.decode({} if kwargs is None else kwargs, context)
 
             def encode(result):
                 return self.serialization.encode(result)
@@ -400,14 +400,14 @@ class Connection:
     def call(self, uri, args=None, kwargs=None, timeout=None, context=None):
         """Call the procedure at ``uri`` (in process when registered here);
         a Promise. Failures reject with :class:`RPCError` (or a subclass)."""
-        args = [] if is_none(args) else args
-        kwargs = {} if is_none(kwargs) else kwargs
-        if has(self._registrations, uri):
+        args = [] if args is None else args
+        kwargs = {} if kwargs is None else kwargs
+        if uri in self._registrations:
             endpoint = self._registrations[uri]["endpoint"]
             details = {"procedure": uri, "caller": self.session_id}
             return Promise.resolve(None).then(lambda: endpoint(args, kwargs, details))
-        limit = self.call_timeout if is_none(timeout) else timeout
-        ctx = self.context if is_none(context) else context
+        limit = self.call_timeout if timeout is None else timeout
+        ctx = self.context if context is None else context
         if self.state == JOINED:
             return self._send_call(uri, args, kwargs, limit, ctx)
         return self.when_connected(limit).then(
@@ -417,7 +417,7 @@ class Connection:
 
     def _send_call(self, uri, args, kwargs, limit, context):
         session = self.session
-        if is_none(session):
+        if session is None:
             return _reject(NotConnected(f"{uri}: the connection was lost during the call"))
         s = self.serialization
 
@@ -430,7 +430,7 @@ class Connection:
             def done(result):
                 clearTimeout(timer)
                 if isinstance(result, autobahn.Result):
-                    has_kw = not is_none(result.kwargs) and len(keys(result.kwargs)) > 0
+                    has_kw = result.kwargs is not None and len(keys(result.kwargs)) > 0
                     result = result.kwargs if has_kw else result.args
                 try:
                     resolve(s.decode(result, context))
@@ -452,7 +452,7 @@ class Connection:
         ``callback(args, kwargs, details)`` with ``raw=True``. Returns a
         subscription for :meth:`unsubscribe`."""
         key = match + ":" + topic
-        if not has(self._topics, key):
+        if key not in self._topics:
             self._topics[key] = {
                 "topic": topic,
                 "match": match,
@@ -463,7 +463,7 @@ class Connection:
             }
         entry = self._topics[key]
         sub = {"entry": entry, "callback": callback, "raw": raw}
-        push(entry["callbacks"], sub)
+        entry["callbacks"].append(sub)
         try:
             await self._ensure_subscribed(entry)
         except Error as error:
@@ -473,14 +473,14 @@ class Connection:
 
     async def _ensure_subscribed(self, entry):
         session = self.session
-        if is_none(session) or entry["gen"] == self.generation:
+        if session is None or entry["gen"] == self.generation:
             return
         entry["gen"] = self.generation
 
         def on_event(args, kwargs, details):
             context = self.context
-            decoded_args = self.serialization.decode([] if is_none(args) else args, context)
-            decoded_kwargs = self.serialization.decode({} if is_none(kwargs) else kwargs, context)
+            decoded_args = self.serialization.decode([] if args is None else args, context)
+            decoded_kwargs = self.serialization.decode({} if kwargs is None else kwargs, context)
             self._deliver(entry, decoded_args, decoded_kwargs, details)
 
         options = {"match": entry["match"]}
@@ -504,10 +504,10 @@ class Connection:
             remove_at(entry["callbacks"], index)
         if len(entry["callbacks"]) > 0:
             return
-        if has(self._topics, entry["key"]) and self._topics[entry["key"]] is entry:
+        if entry["key"] in self._topics and self._topics[entry["key"]] is entry:
             del self._topics[entry["key"]]
         session = self.session
-        if not is_none(entry["handle"]) and not is_none(session):
+        if entry["handle"] is not None and session is not None:
             if entry["gen"] == self.generation:
                 try:
                     await session.unsubscribe(entry["handle"])
@@ -517,7 +517,7 @@ class Connection:
     async def unsubscribe_callback(self, topic, callback, *, match="exact"):
         """Unsubscribe ``callback`` from ``topic``; False if it was not subscribed."""
         key = match + ":" + topic
-        if not has(self._topics, key):
+        if key not in self._topics:
             return False
         for sub in self._topics[key]["callbacks"][0:]:
             if sub["callback"] is callback:
@@ -536,15 +536,15 @@ class Connection:
             except Error as error:
                 log_error(f"{self.name}: a handler of {entry['topic']} failed", error)
                 continue
-            if not is_none(result) and typeof(result.then) == "function":
-                push(pending, result)
+            if result is not None and typeof(result.then) == "function":
+                pending.append(result)
         return pending
 
     async def publish(self, topic, args=None, kwargs=None):
         """Publish an event: subscribers of this connection run first (and are
         awaited), then the router delivers it to the others."""
-        args = [] if is_none(args) else args
-        kwargs = {} if is_none(kwargs) else kwargs
+        args = [] if args is None else args
+        kwargs = {} if kwargs is None else kwargs
         pending = self._publish_locally(topic, args, kwargs)
         if len(pending) > 0:
             outcomes = await Promise.allSettled(pending)
@@ -552,7 +552,7 @@ class Connection:
                 if outcome.status == "rejected":
                     log_error(f"{self.name}: a handler of {topic} failed", outcome.reason)
         session = self.session
-        if self.state != JOINED or is_none(session):
+        if self.state != JOINED or session is None:
             console.warn(f"raccoon: {self.name} is not connected, event on {topic} dropped")
             return
         s = self.serialization
@@ -567,7 +567,7 @@ class Connection:
             prefix = entry["match"] == "prefix" and starts_with(topic, entry["topic"])
             if exact or prefix:
                 for result in self._deliver(entry, args, kwargs, details):
-                    push(pending, result)
+                    pending.append(result)
         return pending
 
     def toString(self):
@@ -588,7 +588,7 @@ def _from_wamp(error):
         return error
     if isinstance(error, autobahn.Error):
         return rpc_error_from_wamp(error.error, error.args, error.kwargs)
-    message = error.message if not is_none(error) and not is_none(error.message) else "" + error
+    message = error.message if error is not None and error.message is not None else "" + error
     return NotConnected(message)
 
 

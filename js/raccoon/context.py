@@ -20,7 +20,7 @@ names of the methods below.
 
 from __globals__ import Object
 
-from .compat import IS_JS, has, index_of, is_none, keys, push, sort_strings, update
+from .compat import IS_JS, index_of, keys, sort_strings, update
 
 
 class JSNodeContext:
@@ -47,7 +47,7 @@ class JSNodeContext:
     def get(self, key, fallback=None):
         """The value of ``key`` here or in the nearest ancestor, else ``fallback``."""
         value = self[key]
-        if is_none(value) or value is JSNodeContext.prototype[key]:  # methods are no keys
+        if value is None or value is JSNodeContext.prototype[key]:  # methods are no keys
             return fallback
         return value
 
@@ -57,7 +57,7 @@ class JSNodeContext:
 
     def has(self, key):
         """Whether ``key`` is visible from this context."""
-        return not is_none(self.get(key))
+        return self.get(key) is not None
 
     def own_keys(self):
         """The keys set on this context itself."""
@@ -67,10 +67,10 @@ class JSNodeContext:
         """Every key visible from this context, sorted."""
         found = []
         ctx = self
-        while not is_none(ctx):
+        while ctx is not None:
             for key in Object.keys(ctx):
                 if index_of(found, key) < 0:
-                    push(found, key)
+                    found.append(key)
             ctx = ctx.parent
         return sort_strings(found)
 
@@ -98,8 +98,8 @@ class _PyNodeContext:
     def get(self, key, fallback=None):
         """The value of ``key`` here or in the nearest ancestor, else ``fallback``."""
         ctx = self
-        while not is_none(ctx):
-            if has(ctx._values, key):
+        while ctx is not None:
+            if key in ctx._values:
                 return ctx._values[key]
             ctx = ctx._parent
         return fallback
@@ -110,7 +110,7 @@ class _PyNodeContext:
 
     def has(self, key):
         """Whether ``key`` is visible from this context."""
-        return not is_none(self.get(key))
+        return self.get(key) is not None
 
     def own_keys(self):
         """The keys set on this context itself."""
@@ -120,10 +120,10 @@ class _PyNodeContext:
         """Every key visible from this context, sorted."""
         found = []
         ctx = self
-        while not is_none(ctx):
+        while ctx is not None:
             for key in keys(ctx._values):
                 if key not in found:
-                    push(found, key)
+                    found.append(key)
             ctx = ctx._parent
         return sort_strings(found)
 
@@ -131,8 +131,8 @@ class _PyNodeContext:
         if key[0:1] == "_":
             raise AttributeError(key)
         ctx = self
-        while not is_none(ctx):
-            if has(ctx._values, key):
+        while ctx is not None:
+            if key in ctx._values:
                 return ctx._values[key]
             ctx = ctx._parent
         raise AttributeError(f"the node context has no '{key}' (nor any of its parents)")

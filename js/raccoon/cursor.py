@@ -13,7 +13,6 @@ endpoints. Every property read is tracked, so an ``autorun`` that reads
 The client never holds more than the window it asked for.
 """
 
-from .compat import get, is_none, push
 from .errors import NodeError
 from .proxy import is_proxy
 
@@ -31,22 +30,22 @@ class CursorProxy:
 
     async def start(self):
         """Observe the cursor: after this the properties hold its state."""
-        if is_none(self.state):
+        if self.state is None:
             self.state = await self.proxy.observe()
         return self
 
     async def close(self):
         """Stop observing."""
-        if not is_none(self.state):
+        if self.state is not None:
             state = self.state
             self.state = None
             await state.close()
 
     def _get(self, key, fallback=None):
-        if is_none(self.state):
+        if self.state is None:
             return fallback
         value = self.state.data.get(key)
-        return fallback if is_none(value) else value
+        return fallback if value is None else value
 
     # -- the state (tracked) -------------------------------------------------------
     @property
@@ -59,17 +58,17 @@ class CursorProxy:
     def fields(self):
         """The source's fields: ``[{name, type: {kind, ...}, nullable, readonly,
         required}]``."""
-        return get(self.description, "fields", [])
+        return self.description.get("fields", [])
 
     @property
     def pk_name(self):
         """The name of the primary key field (``'id'``)."""
-        return get(self.description, "pk", "id")
+        return self.description.get("pk", "id")
 
     @property
     def version_name(self):
         """The name of the version field (``'version'``), or None."""
-        return get(self.description, "version", None)
+        return self.description.get("version", None)
 
     @property
     def ids(self):
@@ -82,8 +81,8 @@ class CursorProxy:
         found = []
         for pk in self.ids:
             row = self.row(pk)
-            if not is_none(row):
-                push(found, row)
+            if row is not None:
+                found.append(row)
         return found
 
     def row(self, pk):
@@ -133,7 +132,7 @@ class CursorProxy:
     def field(self, name):
         """The description of the field ``name``, or None."""
         for described in self.fields:
-            if get(described, "name", None) == name:
+            if described.get("name", None) == name:
                 return described
         return None
 

@@ -16,8 +16,6 @@ JavaScripthon class deriving from ``Exception`` with a body fails to load.
 
 from __globals__ import Error
 
-from .compat import get, is_none
-
 
 class NodeError(Error):
     """A node was used in a way its lifecycle or the node tree does not allow."""
@@ -51,8 +49,8 @@ class RPCError(NodeError):
 
     def __init__(self, message, *, uri=None, data=None):
         super().__init__(message)
-        self.uri = self.default_uri if is_none(uri) else uri
-        self.data = {} if is_none(data) else data
+        self.uri = self.default_uri if uri is None else uri
+        self.data = {} if data is None else data
 
 
 class NoSuchEndpoint(RPCError):
@@ -86,9 +84,9 @@ class NotConnected(RPCError):
 def rpc_error_from_wamp(uri, args, kwargs):
     """The right :class:`RPCError` subclass for a WAMP error message."""
     message = uri
-    if not is_none(args) and len(args) > 0:
+    if args is not None and len(args) > 0:
         message = "" + args[0]
-    data = {} if is_none(kwargs) else kwargs
+    data = {} if kwargs is None else kwargs
     by_uri = {
         "wamp.error.no_such_procedure": NoSuchEndpoint,
         "wamp.error.no_such_registration": NoSuchEndpoint,
@@ -98,7 +96,7 @@ def rpc_error_from_wamp(uri, args, kwargs):
         "raccoon.error.not_connected": NotConnected,
     }
     # Capitalized: JavaScripthon instantiates (with `new`) only capitalized names.
-    ErrorClass = get(by_uri, uri, RPCError)
+    ErrorClass = by_uri.get(uri, RPCError)
     return ErrorClass(message, uri=uri, data=data)
 
 

@@ -13,7 +13,7 @@ written with ``node.node_data.get(key)`` / ``node.node_data.set(key, v)``.
 
 from __globals__ import Error, Promise
 
-from .compat import has, is_none, keys
+from .compat import keys
 from .context import NodeContext
 from .errors import NodeError, PathError
 from .path import Path
@@ -69,13 +69,13 @@ class Node:
     @property
     def node_data(self):
         """The node's reactive state (a :class:`ReactiveDict`)."""
-        if is_none(self._node_data):
+        if self._node_data is None:
             self._node_data = ReactiveDict()
         return self._node_data
 
     def node_resolve(self, path):
         """Resolve ``path`` (``'@x'``, ``'#name'`` or absolute) from this node."""
-        if is_none(self.node_path):
+        if self.node_path is None:
             raise NodeError(f"{self} is not bound: cannot resolve '{path}'")
         return self.node_path.resolve(path, self.node_context)
 
@@ -91,12 +91,12 @@ class Node:
         if self._node_state != UNBOUND:
             raise NodeError(f"cannot bind {self}: it is {self._node_state}")
         path = path if isinstance(path, Path) else Path(path)
-        if is_none(context):
-            context = parent.node_context if not is_none(parent) else NodeContext()
+        if context is None:
+            context = parent.node_context if parent is not None else NodeContext()
         self._node_state = BINDING
         self.node_path = path
         self.node_context = context
-        self.node_parent = None if is_none(parent) else parent
+        self.node_parent = None if parent is None else parent
         self.node_name = path.name
         try:
             await self._node_bind_hook()
@@ -115,7 +115,7 @@ class Node:
         child_path = path.add(name)
         if name.indexOf(".") >= 0:
             raise PathError(f"child name '{name}' must be a single fragment")
-        if has(self._node_children, name) or not is_none(self[name]):
+        if name in self._node_children or self[name] is not None:
             raise NodeError(f"cannot add '{name}' to {self}: that attribute already exists")
         if child._node_state != UNBOUND:
             raise NodeError(f"cannot add {child}: it is already {child._node_state}")
@@ -133,7 +133,7 @@ class Node:
 
     async def node_remove(self, name):
         """Unbind the child ``name`` (and its descendants) and drop it."""
-        if not has(self._node_children, name):
+        if name not in self._node_children:
             raise NodeError(f"{self} has no child '{name}'")
         await self._node_children[name].node_unbind()
 
@@ -166,7 +166,7 @@ class Node:
         finally:
             parent = self.node_parent
             name = self.node_name
-            if not is_none(parent) and has(parent._node_children, name):
+            if parent is not None and name in parent._node_children:
                 if parent._node_children[name] is self:
                     del parent._node_children[name]
                     del parent[name]
@@ -195,7 +195,7 @@ class Node:
         """Called after a child was removed."""
 
     def __str__(self):
-        where = "" if is_none(self.node_path) else f" at {self.node_path}"
+        where = "" if self.node_path is None else f" at {self.node_path}"
         return "<" + self.constructor.name + where + ">"
 
 

@@ -14,7 +14,7 @@ CPython ``+`` returns a ``Path`` directly. ``path.add('first')`` returns a
 
 from __globals__ import Object, Symbol
 
-from .compat import IS_JS, concat, ends_with, is_fragment, is_list, is_none, join, starts_with
+from .compat import IS_JS, concat, ends_with, is_fragment, is_list, join, starts_with
 from .errors import PathError
 
 
@@ -34,7 +34,7 @@ def _split(text):
 
 
 def _type_name(value):
-    if is_none(value):
+    if value is None:
         return "None"
     if IS_JS:
         return typeof(value)
@@ -61,7 +61,7 @@ class Path:
         base_len = -1
         if isinstance(path, Path):
             parts = path._parts
-            if is_none(base):
+            if base is None:
                 base_len = path._base_len
         elif isinstance(path, str):
             colon = path.split(":")
@@ -82,7 +82,7 @@ class Path:
             parts = _split(join(path, "."))
         else:
             raise PathError("a path must be a str or Path, got " + _type_name(path))
-        if not is_none(base):
+        if base is not None:
             base_parts = base._parts if isinstance(base, Path) else _split(base)
             if not _same_parts(parts[0 : len(base_parts)], base_parts):
                 raise PathError(
@@ -213,10 +213,10 @@ def _resolve_in_context(fragment, context):
     names = fragment[1:].split(".")
     key = names[0] if names[0] != "" else "root"
     rest = join(names[1:], ".")
-    if is_none(context):
+    if context is None:
         raise PathError(f"cannot resolve '{fragment}': no node context to look '{key}' up in")
     target = context.get(key)
-    if is_none(target):
+    if target is None:
         raise PathError(f"cannot resolve '{fragment}': the node context has nothing under '{key}'")
     target_path = target.node_path if hasattr(target, "node_path") else None
     if not isinstance(target_path, Path):

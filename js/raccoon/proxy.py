@@ -25,7 +25,6 @@ WAMP keyword arguments.
 
 from __globals__ import globalThis
 
-from .compat import has, is_none
 from .errors import NodeError
 from .path import Path
 
@@ -57,7 +56,7 @@ class ProxyCore:
 
     def _connection(self):
         conn = self.node_context.get("wamp")
-        if is_none(conn):
+        if conn is None:
             raise NodeError(f"the proxy for {self.node_path} has no WAMP connection in its context")
         return conn
 
@@ -96,7 +95,7 @@ class ProxyCore:
     async def observe(self):
         """A live replica of the reactive state of the node at this path."""
         factory = self.node_context.get("remote_state")
-        if is_none(factory):
+        if factory is None:
             raise NodeError("no RemoteState factory in the context (import raccoon.state)")
         state = factory(self.node_path, self.node_context)
         return await state.start()
@@ -104,8 +103,8 @@ class ProxyCore:
     def equals(self, other):
         """Whether ``other`` is a proxy (or node) of the same path."""
         return (
-            not is_none(other)
-            and not is_none(other.node_path)
+            other is not None
+            and other.node_path is not None
             and self.node_path.equals(other.node_path)
         )
 
@@ -125,7 +124,7 @@ def make_proxy(path, context):
             return None if prop == "then" else target[prop]
         if prop == PROXY_MARK:
             return True
-        if has(_MEMBERS, prop):
+        if prop in _MEMBERS:
             member = core[prop]
             return member.bind(core) if typeof(member) == "function" else member
         return core.child(prop)
@@ -137,14 +136,14 @@ def make_proxy(path, context):
         # listed: any name reads as a child, none is a member.
         if typeof(prop) == "symbol":
             return prop in target
-        return prop == PROXY_MARK or has(_MEMBERS, prop) or prop in target
+        return prop == PROXY_MARK or prop in _MEMBERS or prop in target
 
     return globalThis.Proxy(invoke, {"get": get, "has": answers})
 
 
 def is_proxy(value):
     """Whether ``value`` is a proxy made by :func:`make_proxy`."""
-    return not is_none(value) and typeof(value) == "function" and value[PROXY_MARK] is True
+    return value is not None and typeof(value) == "function" and value[PROXY_MARK] is True
 
 
 __all__ = ["PROXY_MARK", "ProxyCore", "is_proxy", "make_proxy"]

@@ -18,7 +18,7 @@ JavaScript has no ``__getitem__``: the API is methods only, and the same
 code runs under CPython.
 """
 
-from .compat import copy, get, has, index_of, is_none, keys, push, remove_at, same
+from .compat import copy, index_of, keys, remove_at, same
 from .tracker import Dependency, nonreactive
 
 
@@ -68,11 +68,11 @@ class ReactiveDict:
         self._any_dep = Dependency()
         self._version = 0
         self._callbacks = []
-        if not is_none(initial):
+        if initial is not None:
             self.update(initial)
 
     def _dep(self, key):
-        if not has(self._key_deps, key):
+        if key not in self._key_deps:
             self._key_deps[key] = Dependency()
         return self._key_deps[key]
 
@@ -80,12 +80,12 @@ class ReactiveDict:
     def get(self, key, fallback=None):
         """The value of ``key``, else ``fallback`` (tracks ``key`` only)."""
         self._dep(key).depend()
-        return get(self._data, key, fallback)
+        return self._data.get(key, fallback)
 
     def has(self, key):
         """Whether ``key`` is there (tracks ``key`` only)."""
         self._dep(key).depend()
-        return has(self._data, key)
+        return key in self._data
 
     def keys(self):
         """The keys, as a list (tracks the set of keys)."""
@@ -113,7 +113,7 @@ class ReactiveDict:
         """Set ``key``; False when it already had that value."""
         if not isinstance(key, str):
             raise TypeError("ReactiveDict keys are strings")
-        existed = has(self._data, key)
+        existed = key in self._data
         old = self._data[key] if existed else MISSING
         if existed and same(old, value):
             return False
@@ -123,7 +123,7 @@ class ReactiveDict:
 
     def discard(self, key):
         """Remove ``key``; False when it was not there."""
-        if not has(self._data, key):
+        if key not in self._data:
             return False
         old = self._data[key]
         del self._data[key]
@@ -143,7 +143,7 @@ class ReactiveDict:
     def load_snapshot(self, data):
         """Become ``data``: only the keys whose value differs change."""
         for key in keys(self._data):
-            if not has(data, key):
+            if key not in data:
                 self.discard(key)
         for key in keys(data):
             self.set(key, data[key])
@@ -151,7 +151,7 @@ class ReactiveDict:
     def on_change(self, callback):
         """Call ``callback(key, old, new)`` for every change; returns a
         function that removes it."""
-        push(self._callbacks, callback)
+        self._callbacks.append(callback)
         callbacks = self._callbacks
 
         def remove():

@@ -24,9 +24,7 @@ from .compat import (
     index_of,
     is_int,
     is_list,
-    is_none,
     is_object,
-    push,
     remove_at,
     sort_strings,
     to_str,
@@ -87,7 +85,7 @@ class Replica:
                 f"{to_str(self.path)}.__state__ did not answer with a node state snapshot",
                 uri="raccoon.error.bad_snapshot",
             )
-        buffered = [] if is_none(self._buffer) else self._buffer
+        buffered = [] if self._buffer is None else self._buffer
         self._buffer = None
         self.resyncs += 1
         self.epoch = snapshot["epoch"]
@@ -97,14 +95,14 @@ class Replica:
         self._synced.set(True)
         for batch in buffered:
             problem = self.receive(batch[0], batch[1], batch[2])
-            if not is_none(problem):
+            if problem is not None:
                 return problem
         return None
 
     def receive(self, epoch, seq, changes):
         """Apply one batch; ``None``, or why a fresh snapshot is needed."""
-        if not is_none(self._buffer):
-            push(self._buffer, [epoch, seq, changes])
+        if self._buffer is not None:
+            self._buffer.append([epoch, seq, changes])
             return None
         if epoch != self.epoch or not is_int(seq) or not is_list(changes):
             return "the publisher restarted or sent something unexpected"
@@ -123,16 +121,16 @@ class Replica:
             elif op == "d" and len(change) == 2:
                 self.data.discard(change[1])
             elif (op == "a" or op == "r") and len(change) == 2:
-                if is_none(children):
+                if children is None:
                     children = nonreactive(lambda: self._children.get())[0:]
                 index = index_of(children, change[1])
                 if op == "a" and index < 0:
-                    push(children, change[1])
+                    children.append(change[1])
                 elif op == "r" and index >= 0:
                     remove_at(children, index)
             else:
                 return "an unknown change arrived"
-        if not is_none(children):
+        if children is not None:
             self._children.set(sort_strings(children))
         return None
 

@@ -8,7 +8,7 @@ paths (``"path"``). Registration order matters: the first class an object is
 an instance of wins, so register subclasses first.
 """
 
-from .compat import has, is_list, is_none, is_object, is_scalar, keys, push
+from .compat import is_list, is_object, is_scalar, keys
 from .errors import NodeError
 
 MARKER = "__raccoon__"
@@ -28,25 +28,25 @@ class Serialization:
 
     def register(self, cls, tag, encode, decode):
         """Make instances of ``cls`` (and subclasses) serializable as ``tag``."""
-        if has(self._by_tag, tag) and self._by_tag[tag]["cls"] is not cls:
+        if tag in self._by_tag and self._by_tag[tag]["cls"] is not cls:
             raise NodeError(f"serialization tag '{tag}' is already used by another class")
         entry = {"cls": cls, "tag": tag, "encode": encode, "decode": decode}
-        push(self._entries, entry)
+        self._entries.append(entry)
         self._by_tag[tag] = entry
 
     def register_check(self, check, tag, encode, decode):
         """Like :meth:`register`, with a predicate instead of a class (for
         objects that are no class instances, such as JavaScript proxies)."""
-        if has(self._by_tag, tag) and self._by_tag[tag]["check"] is not check:
+        if tag in self._by_tag and self._by_tag[tag]["check"] is not check:
             raise NodeError(f"serialization tag '{tag}' is already used")
         entry = {"cls": None, "check": check, "tag": tag, "encode": encode, "decode": decode}
-        push(self._entries, entry)
+        self._entries.append(entry)
         self._by_tag[tag] = entry
 
     def _entry_for(self, value):
         for entry in self._entries:
             cls = entry["cls"]
-            if is_none(cls):
+            if cls is None:
                 if entry["check"](value):
                     return entry
             elif isinstance(value, cls):
@@ -55,7 +55,7 @@ class Serialization:
 
     def encode(self, value):
         """The wire form of ``value``."""
-        if is_none(value) or is_scalar(value):
+        if value is None or is_scalar(value):
             return value
         if is_list(value):
             return [self.encode(item) for item in value]
@@ -65,7 +65,7 @@ class Serialization:
                 result[key] = self.encode(value[key])
             return result
         entry = self._entry_for(value)
-        if not is_none(entry):
+        if entry is not None:
             return {MARKER: entry["tag"], "value": entry["encode"](value)}
         return value
 
@@ -74,9 +74,9 @@ class Serialization:
         if is_list(value):
             return [self.decode(item, context) for item in value]
         if is_object(value):
-            if has(value, MARKER) and has(value, "value"):
+            if MARKER in value and "value" in value:
                 tag = value[MARKER]
-                if has(self._by_tag, tag):
+                if tag in self._by_tag:
                     return self._by_tag[tag]["decode"](value["value"], context)
             result = {}
             for key in keys(value):

@@ -39,7 +39,7 @@ The page (``/``) carries the configuration in ``#raccoon-config``;
 
 from __globals__ import JSON, Error, Math, console, document, fetch, window
 
-from .compat import get, has, is_list, is_none, keys, push
+from .compat import is_list, keys
 from .connection import Connection
 from .errors import NodeError
 from .promise import sleep
@@ -83,9 +83,7 @@ async def post_json(url, body):
     except Error:
         answer = {"error": "malformed", "message": f"{url}: HTTP {response.status}"}
     if not response.ok:
-        raise HttpError(
-            get(answer, "message", "refused"), response.status, get(answer, "error", "")
-        )
+        raise HttpError(answer.get("message", "refused"), response.status, answer.get("error", ""))
     return answer
 
 
@@ -95,7 +93,7 @@ class ClientSession:
     def __init__(self, config, views, root=None):
         self.config = config
         self.views = views
-        self.root = document.getElementById("raccoon") if is_none(root) else root
+        self.root = document.getElementById("raccoon") if root is None else root
         self.grant = None
         self.connection = None
         self.description = None
@@ -118,14 +116,14 @@ class ClientSession:
 
     @property
     def prefix(self):
-        return None if is_none(self.grant) else self.grant.prefix
+        return None if self.grant is None else self.grant.prefix
 
     # -- login -----------------------------------------------------------------------
     def show_login(self, message=None):
         """Replace everything with the login form."""
         self.root.innerHTML = ""
         error = element("p", {"id": "raccoon-login-error", "class": "raccoon-error"})
-        if not is_none(message):
+        if message is not None:
             error.textContent = message
         username = element("input", {"id": "raccoon-username", "name": "username"})
         password = element(
@@ -178,10 +176,10 @@ class ClientSession:
         not, the login form is shown.
         """
         sid = _remembered()
-        if is_none(sid):
+        if sid is None:
             return False
         grant = await self._refresh_after_reload(sid)
-        if is_none(grant):
+        if grant is None:
             return False
         self.grant = grant
         self._first_token = grant.token
@@ -198,7 +196,7 @@ class ClientSession:
             try:
                 return await post_json(self.config.token, {"session": sid})
             except HttpError as error:
-                if has(_ENDED, error.status):
+                if error.status in _ENDED:
                     console.info("raccoon: the previous login is over:", error.message)
                     _forget()
                     return None
@@ -212,14 +210,14 @@ class ClientSession:
 
     async def fresh_token(self):
         """A new join token for this login (``/api/token``); a refusal ends the session."""
-        if not is_none(self._first_token):
+        if self._first_token is not None:
             token = self._first_token
             self._first_token = None
             return token
         try:
             answer = await post_json(self.config.token, {"session": self.grant.session})
         except HttpError as error:
-            if has(_ENDED, error.status):
+            if error.status in _ENDED:
                 self.lost(f"the session has ended: {error.message}")
             raise error
         return answer.token
@@ -230,7 +228,7 @@ class ClientSession:
         self._set_state("connecting")
         self._restoring = True
         grant = self.grant
-        url = grant.url if not is_none(grant.url) else self.config.url
+        url = grant.url if grant.url is not None else self.config.url
         connection = Connection(
             url,
             grant.realm,
@@ -290,7 +288,7 @@ class ClientSession:
         self._restoring = True
         try:
             wanted = _kept_contexts(self.grant.session)
-            if not description.resumed and not is_none(previous):
+            if not description.resumed and previous is not None:
                 # A fresh tree: views bound for the previous one are stale.
                 for cid in keys(self.views_by_context):
                     await self._close_view(cid)
@@ -313,7 +311,7 @@ class ClientSession:
             shown[key] = True
         for intent in wanted:
             key = _intent_key(intent)
-            if has(shown, key):
+            if key in shown:
                 continue
             shown[key] = True
             console.info(f"raccoon: opening again a context this tab showed: {key}")
@@ -324,12 +322,12 @@ class ClientSession:
 
     def _keep(self):
         """Keep the intents of the shown contexts for a fresh tree (see ready())."""
-        if self._restoring or is_none(self.grant):
+        if self._restoring or self.grant is None:
             return
         intents = []
         for cid in keys(self.views_by_context):
             described = self.views_by_context[cid].description
-            push(intents, {"operation": described.operation, "content": described.content})
+            intents.append({"operation": described.operation, "content": described.content})
         _keep_contexts(self.grant.session, intents)
 
     async def open(self, operation, content):
@@ -342,18 +340,18 @@ class ClientSession:
 
     def _ensure_layout(self):
         """The desktop's and the other views' holders (replacing the login form)."""
-        if is_none(self.root.querySelector("#raccoon-main")):
+        if self.root.querySelector("#raccoon-main") is None:
             self.root.innerHTML = ""
             self.root.appendChild(element("nav", {"id": "raccoon-desktop"}))
             self.root.appendChild(element("main", {"id": "raccoon-main"}))
 
     async def _opened(self, described):
-        if has(self.views_by_context, described.id):
+        if described.id in self.views_by_context:
             return self.views_by_context[described.id]
         # `<prefix>.on_open` may announce the desktop before ready() answers.
         self._ensure_layout()
         kind = described.view_spec.type
-        ViewClass = get(self.views, kind, View)  # capitalized: JavaScripthon adds `new`
+        ViewClass = self.views.get(kind, View)  # capitalized: JavaScripthon adds `new`
         view = ViewClass(self, described)
         self.views_by_context[described.id] = view
         first = len(keys(self.views_by_context)) == 1
@@ -378,7 +376,7 @@ class ClientSession:
         self._keep()
 
     async def _close_view(self, context_id):
-        if not has(self.views_by_context, context_id):
+        if context_id not in self.views_by_context:
             return
         view = self.views_by_context[context_id]
         del self.views_by_context[context_id]
@@ -413,12 +411,12 @@ class ClientSession:
         self.connection = None
         self.description = None
         _forget()
-        if not is_none(self._unsubscribe_join):
+        if self._unsubscribe_join is not None:
             self._unsubscribe_join()
             self._unsubscribe_join = None
         for cid in keys(self.views_by_context):
             self._close_view(cid)
-        if not is_none(connection):
+        if connection is not None:
             connection.close()
         self.show_login(message)
         self._set_state("lost")
@@ -450,7 +448,7 @@ def _kept_contexts(sid):
         kept = JSON.parse(window.sessionStorage.getItem(_CONTEXTS_KEY) or "null")
     except Error:
         return []
-    if is_none(kept) or kept.session != sid or not is_list(kept.contexts):
+    if kept is None or kept.session != sid or not is_list(kept.contexts):
         return []
     return kept.contexts
 
@@ -481,7 +479,7 @@ def _forget():
 def read_config():
     """The page's configuration (``#raccoon-config``)."""
     holder = document.getElementById("raccoon-config")
-    if is_none(holder):
+    if holder is None:
         raise NodeError("the page has no #raccoon-config: is it served by raccoon?")
     return JSON.parse(holder.textContent)
 

@@ -30,7 +30,7 @@ convention for keyword-only parameters (``def h(self, a, *, total=0)``).
 
 from __globals__ import JS, Error, Map, Object, Promise, console
 
-from .compat import get, has, index_of, is_none, is_object, keys, push, remove_at, starts_with
+from .compat import index_of, is_object, keys, remove_at, starts_with
 from .errors import NodeError, PathError
 
 HANDLES = "__raccoon_handles__"
@@ -54,9 +54,9 @@ class Signal:
             # Signal(local=True) in JavaScript: the keywords object took the
             # place of the omitted `name` (JavaScripthon's calling convention).
             options = name
-            name = get(options, "name", None)
-            concurrent = get(options, "concurrent", False)
-            local = get(options, "local", False)
+            name = options.get("name", None)
+            concurrent = options.get("concurrent", False)
+            local = options.get("local", False)
         self.name = name
         self.attr = None
         self.concurrent = concurrent
@@ -79,7 +79,7 @@ class BoundSignal:
     def connect(self, callback):
         """Add a subscriber (called like a handler); returns it."""
         if index_of(self._subscribers, callback) < 0:
-            push(self._subscribers, callback)
+            self._subscribers.append(callback)
         return callback
 
     def disconnect(self, callback):
@@ -98,11 +98,11 @@ class BoundSignal:
         meta = class_meta(owner.constructor)
         calls = []
         attr = self.signal.attr
-        names = meta.local_handlers[attr] if has(meta.local_handlers, attr) else []
+        names = meta.local_handlers[attr] if attr in meta.local_handlers else []
         for method_name in names:
-            push(calls, owner[method_name].bind(owner))
+            calls.append(owner[method_name].bind(owner))
         for callback in self._subscribers[0:]:
-            push(calls, callback)
+            calls.append(callback)
         errors = await run_handlers(calls, args, kwargs, self.signal.concurrent)
         if not self.signal.local and typeof(owner._publish_signal) == "function":
             await owner._publish_signal(self, args, kwargs)
@@ -114,7 +114,7 @@ class BoundSignal:
 
 def call_handler(func, args, kwargs):
     """Call a handler with the event's arguments (see the module docstring)."""
-    if is_none(kwargs) or len(keys(kwargs)) == 0:
+    if kwargs is None or len(keys(kwargs)) == 0:
         return func(*args)
     return func(*args, kwargs)
 
@@ -127,18 +127,18 @@ async def run_handlers(calls, args, kwargs, concurrent):
     for func in calls:
         try:
             result = call_handler(func, args, kwargs)
-            if not is_none(result) and typeof(result.then) == "function":
+            if result is not None and typeof(result.then) == "function":
                 if concurrent:
-                    push(pending, result)
+                    pending.append(result)
                 else:
                     await result
         except Error as error:
-            push(errors, error)
+            errors.append(error)
     if len(pending) > 0:
         outcomes = await Promise.allSettled(pending)
         for outcome in outcomes:
             if outcome.status == "rejected":
-                push(errors, outcome.reason)
+                errors.append(outcome.reason)
     return errors
 
 
@@ -150,8 +150,8 @@ def handler(target):
         raise TypeError("@handler needs the signal name or path as a non-empty string")
 
     def mark(func, cls=None, name=None):
-        targets = func[HANDLES] if has(func, HANDLES) else []
-        push(targets, target)
+        targets = func[HANDLES] if HANDLES in func else []
+        targets.append(target)
         func[HANDLES] = targets
         return func
 
@@ -167,7 +167,7 @@ def call(arg=None, cls=None, name=None):
     endpoint = arg
 
     def mark(func, cls=None, name=None):
-        func[ENDPOINT] = "*" if is_none(endpoint) else endpoint
+        func[ENDPOINT] = "*" if endpoint is None else endpoint
         return func
 
     return mark
@@ -202,7 +202,7 @@ def bound_signal(owner, attr, signal):
     if not Object.prototype.hasOwnProperty.call(owner, _BOUND):
         Object.defineProperty(owner, _BOUND, {"value": {}, "enumerable": False})
     table = owner[_BOUND]
-    if not has(table, attr):
+    if attr not in table:
         table[attr] = BoundSignal(signal, owner)
     return table[attr]
 
@@ -215,12 +215,12 @@ def class_meta(cls):
     seen = {}
     protos = []
     proto = cls.prototype
-    while not is_none(proto) and proto is not Object.prototype:
-        push(protos, proto)
+    while proto is not None and proto is not Object.prototype:
+        protos.append(proto)
         proto = Object.getPrototypeOf(proto)
     for proto in protos:
         for attr in Object.getOwnPropertyNames(proto):
-            if has(seen, attr) or attr == "constructor":
+            if attr in seen or attr == "constructor":
                 continue
             seen[attr] = True
             desc = Object.getOwnPropertyDescriptor(proto, attr)
@@ -230,27 +230,27 @@ def class_meta(cls):
                 signal = value
             elif typeof(desc.get) == "function" and isinstance(desc.get.signal, Signal):
                 signal = desc.get.signal
-            if not is_none(signal):
-                if is_none(signal.attr):
+            if signal is not None:
+                if signal.attr is None:
                     signal.attr = attr
-                if is_none(signal.name):
+                if signal.name is None:
                     signal.name = attr
                 meta.signals[attr] = signal
                 continue
             if typeof(value) != "function":
                 continue
-            if has(value, HANDLES):
+            if HANDLES in value:
                 for target in value[HANDLES]:
                     if is_local_target(target):
-                        if not has(meta.local_handlers, target):
+                        if target not in meta.local_handlers:
                             meta.local_handlers[target] = []
-                        push(meta.local_handlers[target], attr)
+                        meta.local_handlers[target].append(attr)
                     else:
-                        push(meta.remote_handlers, [target, attr])
-            if has(value, ENDPOINT):
-                push(meta.endpoints, [attr, attr if value[ENDPOINT] == "*" else value[ENDPOINT]])
+                        meta.remote_handlers.append([target, attr])
+            if ENDPOINT in value:
+                meta.endpoints.append([attr, attr if value[ENDPOINT] == "*" else value[ENDPOINT]])
     for target in keys(meta.local_handlers):
-        if not has(meta.signals, target):
+        if target not in meta.signals:
             raise NodeError(
                 f"{cls.name}.{meta.local_handlers[target][0]} handles '{target}', but "
                 f"{cls.name} has no signal of that name"

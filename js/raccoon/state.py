@@ -18,7 +18,6 @@ it); ``state.children`` and ``state.synced`` are tracked too.
 
 from __globals__ import Error, Math, console
 
-from .compat import is_none
 from .errors import NodeError
 from .promise import sleep
 from .replica import Replica
@@ -33,7 +32,7 @@ class RemoteState:
 
     def __init__(self, path, context):
         conn = context.get("wamp")
-        if is_none(conn):
+        if conn is None:
             raise NodeError(f"cannot observe {path}: the context has no WAMP connection")
         self.path = path
         self._context = context
@@ -89,15 +88,15 @@ class RemoteState:
         if self._closed:
             return
         self._closed = True
-        if not is_none(self._remove_join):
+        if self._remove_join is not None:
             self._remove_join()
-        if not is_none(self._subscription):
+        if self._subscription is not None:
             await self._connection.unsubscribe(self._subscription)
         self._replica.unsync()
 
     async def resync(self):
         """Load a fresh snapshot and continue from it."""
-        if is_none(self._resyncing):
+        if self._resyncing is None:
             self._resyncing = self._do_resync()
         running = self._resyncing
         try:
@@ -119,18 +118,18 @@ class RemoteState:
             raise error
         self.last_error = None
         problem = replica.load(snapshot)
-        if not is_none(problem):
+        if problem is not None:
             self._resync_later(problem)
 
     def _on_changes(self, args, kwargs, details):
         if self._closed or len(args) < 3:
             return
         problem = self._replica.receive(args[0], args[1], args[2])
-        if not is_none(problem):
+        if problem is not None:
             self._resync_later(problem)
 
     def _resync_later(self, why, attempt=0):
-        if not is_none(self._resyncing) or self._closed:
+        if self._resyncing is not None or self._closed:
             return
         console.info(f"raccoon: the replica of {self.path} resyncs: {why}")
         path = self.path

@@ -8,7 +8,7 @@ router-backed tests run by pytest (``RACCOON_TEST_ROUTER_URL`` and
 
 from __globals__ import JSON, Error, clearTimeout, process, setTimeout
 
-from .compat import is_list, is_none, is_object, keys, push, sort_strings, to_str
+from .compat import is_list, is_object, keys, sort_strings, to_str
 from .connection import Connection
 from .promise import reversed_promise, sleep
 from .tracker import autorun
@@ -77,7 +77,7 @@ def router_from_env():
     when the test is run without one."""
     url = process.env.RACCOON_TEST_ROUTER_URL
     realm = process.env.RACCOON_TEST_ROUTER_REALM
-    if is_none(url) or is_none(realm):
+    if url is None or realm is None:
         raise Error(
             "RACCOON_TEST_ROUTER_URL / RACCOON_TEST_ROUTER_REALM are not set: router tests "
             "are run by pytest (tests/js/test_router_suite.py), which starts the router"
@@ -93,7 +93,7 @@ async def connect_from_env(name="test"):
     (closed by :func:`close_connections`, whatever the test did)."""
     where = router_from_env()
     conn = Connection(where[0], where[1], name=name)
-    push(_OPEN, conn)
+    _OPEN.append(conn)
     await conn.connect(20)
     return conn
 
@@ -109,7 +109,7 @@ async def close_connections():
 def env(name, fallback=None):
     """An environment variable of the node process."""
     value = process.env[name]
-    return fallback if is_none(value) else to_str(value)
+    return fallback if value is None else to_str(value)
 
 
 __all__ = [

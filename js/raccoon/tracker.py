@@ -23,7 +23,7 @@ Without a loop (CPython scripts and tests) call :func:`flush` yourself.
 
 from __globals__ import Error, console, py
 
-from .compat import IS_JS, has, index_of, is_none, keys, nparams, push, remove_at, schedule, to_str
+from .compat import IS_JS, index_of, keys, nparams, remove_at, schedule, to_str
 
 MAX_RERUNS = 100
 
@@ -93,7 +93,7 @@ def _run_flush():
             _tracker.pending = []
             for comp in queue:
                 key = "c" + comp._id
-                count = reruns[key] + 1 if has(reruns, key) else 1
+                count = reruns[key] + 1 if key in reruns else 1
                 reruns[key] = count
                 if count > MAX_RERUNS:
                     comp.stop()
@@ -114,7 +114,7 @@ def flush():
     """Run every pending re-run now."""
     if _tracker.flushing:
         raise ReactiveError("flush() cannot be called during a flush")
-    if not is_none(_tracker.current):
+    if _tracker.current is not None:
         raise ReactiveError("flush() cannot be called inside a computation")
     _run_flush()
 
@@ -127,7 +127,7 @@ def current_computation():
 def on_error(handler):
     """Call ``handler(computation, error)`` for every failed re-run; returns
     a function that removes it."""
-    push(_tracker.handlers, handler)
+    _tracker.handlers.append(handler)
 
     def remove():
         index = index_of(_tracker.handlers, handler)
@@ -156,17 +156,17 @@ class Dependency:
 
     def depend(self, computation=None):
         """Record ``computation`` (default: the current one); True if new."""
-        comp = _tracker.current if is_none(computation) else computation
-        if is_none(comp):
+        comp = _tracker.current if computation is None else computation
+        if comp is None:
             return False
         key = "c" + comp._id
-        if has(self._dependents, key):
+        if key in self._dependents:
             return False
         self._dependents[key] = comp
         dependents = self._dependents
 
         def forget(computation):
-            if has(dependents, key):
+            if key in dependents:
                 del dependents[key]
 
         comp.on_invalidate(forget)
@@ -175,7 +175,7 @@ class Dependency:
     def changed(self):
         """Invalidate every dependent computation."""
         for key in keys(self._dependents):
-            if has(self._dependents, key):
+            if key in self._dependents:
                 self._dependents[key].invalidate()
 
     @property
@@ -207,18 +207,18 @@ class Computation:
         if self.invalidated:
             nonreactive(lambda: callback(self))
         else:
-            push(self._invalidate_callbacks, callback)
+            self._invalidate_callbacks.append(callback)
 
     def on_stop(self, callback):
         """Call ``callback(computation)`` when stopped (at once if already)."""
         if self.stopped:
             nonreactive(lambda: callback(self))
         else:
-            push(self._stop_callbacks, callback)
+            self._stop_callbacks.append(callback)
 
     def on_error(self, callback):
         """Call ``callback(error)`` when a re-run fails."""
-        push(self._error_callbacks, callback)
+        self._error_callbacks.append(callback)
 
     def invalidate(self):
         """Mark for re-run at the next flush."""
@@ -226,7 +226,7 @@ class Computation:
             return
         self.invalidated = True
         if not self._recomputing and not self.stopped:
-            push(_tracker.pending, self)
+            _tracker.pending.append(self)
             _require_flush()
         callbacks = self._invalidate_callbacks
         self._invalidate_callbacks = []
@@ -269,7 +269,7 @@ class Computation:
             self.first_run = False
             if self.invalidated and not self.stopped:
                 # Invalidated by its own run: once more in this flush (counted).
-                push(_tracker.pending, self)
+                _tracker.pending.append(self)
                 _require_flush()
 
 
@@ -280,9 +280,9 @@ def autorun(func, *, on_error=None):
         raise ReactiveError("autorun() needs a function")
     parent = _tracker.current
     comp = Computation(func, parent)
-    if not is_none(on_error):
+    if on_error is not None:
         comp.on_error(on_error)
-    if not is_none(parent):
+    if parent is not None:
         parent.on_invalidate(lambda computation: comp.stop())
     try:
         comp._compute()

@@ -20,7 +20,7 @@ both sides ``'#controller'`` and ``'#view'`` address the pair::
 
 from __globals__ import document
 
-from .compat import get, is_none, keys, push
+from .compat import keys
 from .cursor import CursorProxy
 from .errors import NodeError
 from .proxy import make_proxy
@@ -64,11 +64,11 @@ class View(WAMPNode):
 
     async def cursor(self, name):
         """A started :class:`CursorProxy` for the controller's cursor ``name``."""
-        if not is_none(get(self._cursors, name, None)):
+        if self._cursors.get(name, None) is not None:
             return self._cursors[name]
         paths = self.description.cursors
-        path = get(paths, name, None)
-        if is_none(path):
+        path = paths.get(name, None)
+        if path is None:
             raise NodeError(f"the context {self.id} has no cursor '{name}': it has {keys(paths)}")
         proxy = CursorProxy(self.remote(path))
         self._cursors[name] = proxy
@@ -89,17 +89,17 @@ class View(WAMPNode):
         self._cursors = {}
         if self.node_bound:
             await self.node_unbind()
-        if not is_none(self.element) and not is_none(self.element.parentNode):
+        if self.element is not None and self.element.parentNode is not None:
             self.element.parentNode.removeChild(self.element)
 
 
 def element(tag, attributes=None, children=None):
     """A DOM element: ``element('button', {'class': 'x'}, ['text'])``."""
     node = document.createElement(tag)
-    if not is_none(attributes):
+    if attributes is not None:
         for name in keys(attributes):
             node.setAttribute(name, attributes[name])
-    if not is_none(children):
+    if children is not None:
         for child in children:
             if isinstance(child, str):
                 node.appendChild(document.createTextNode(child))
@@ -112,6 +112,6 @@ def actions_of(description, category=None):
     """The actions of a context description, optionally of one category."""
     found = []
     for action in description.actions:
-        if is_none(category) or action.categories.indexOf(category) >= 0:
-            push(found, action)
+        if category is None or action.categories.indexOf(category) >= 0:
+            found.append(action)
     return found

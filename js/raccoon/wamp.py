@@ -9,7 +9,7 @@ unbind it takes them away again.
 
 from __globals__ import Error
 
-from .compat import is_none, push, starts_with
+from .compat import starts_with
 from .errors import NodeError
 from .node import BOUND, UNBINDING, Node
 from .path import Path
@@ -29,8 +29,8 @@ class WAMPNode(Node):
     @property
     def node_connection(self):
         """The WAMP connection of the node's context."""
-        conn = None if is_none(self.node_context) else self.node_context.get("wamp")
-        if is_none(conn):
+        conn = None if self.node_context is None else self.node_context.get("wamp")
+        if conn is None:
             raise NodeError(
                 f"{self} has no WAMP connection: bind it with a context from "
                 "connection.new_context() or under a parent that has one"
@@ -39,7 +39,7 @@ class WAMPNode(Node):
 
     def remote(self, path):
         """A proxy for ``path`` (``'@x'``, ``'#name'`` or absolute)."""
-        if is_none(self.node_context):
+        if self.node_context is None:
             raise NodeError(f"{self} is not bound: cannot reach '{path}'")
         return make_proxy(self.node_resolve(path), self.node_context)
 
@@ -53,23 +53,23 @@ class WAMPNode(Node):
                 name = pair[1]
                 uri = f"{path}" if name == "." else f"{path.add(name)}"
                 await conn.register(uri, _endpoint(self[pair[0]].bind(self)), owner)
-                push(self._node_registered, uri)
+                self._node_registered.append(uri)
             for pair in meta.remote_handlers:
                 target = f"{self.node_resolve(pair[0])}"
                 deliver = _remote_handler(self[pair[1]].bind(self), target)
                 sub = await conn.subscribe(target, deliver, match="prefix", raw=True)
-                push(self._node_subscriptions, sub)
+                self._node_subscriptions.append(sub)
         except Error as error:
             await self._node_unbind_hook()
             raise error
 
     async def _node_unbind_hook(self):
-        conn = None if is_none(self.node_context) else self.node_context.get("wamp")
+        conn = None if self.node_context is None else self.node_context.get("wamp")
         registered = self._node_registered
         subs = self._node_subscriptions
         self._node_registered = []
         self._node_subscriptions = []
-        if is_none(conn):
+        if conn is None:
             return
         for uri in registered:
             await conn.unregister(uri)
@@ -98,7 +98,7 @@ def _remote_handler(method, exact):
     below = exact + "."
 
     def deliver(args, kwargs, details):
-        topic = exact if is_none(details) or is_none(details.topic) else details.topic
+        topic = exact if details is None or details.topic is None else details.topic
         if topic != exact:
             rest = topic[len(below) :]
             if not starts_with(topic, below) or rest.indexOf(".") >= 0 or starts_with(rest, "__"):
@@ -114,7 +114,7 @@ def default_serialization():
     registry = Serialization()
 
     def encode_node(node):
-        if is_none(node.node_path):
+        if node.node_path is None:
             raise NodeError(f"cannot send {node} over WAMP: it is not bound")
         return f"{node.node_path}"
 

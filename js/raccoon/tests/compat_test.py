@@ -5,17 +5,13 @@ from ..compat import (
     concat,
     copy,
     ends_with,
-    get,
-    has,
     index_of,
     insert,
     is_list,
-    is_none,
     is_object,
     items,
     join,
     keys,
-    push,
     remove_at,
     same,
     sort_strings,
@@ -28,20 +24,20 @@ from ..compat import (
 
 def test_objects():
     obj = {"a": 1}
-    assert has(obj, "a") and not has(obj, "toString")
-    assert get(obj, "a", 0) == 1 and get(obj, "b", 0) == 0
+    assert "a" in obj and "toString" not in obj
+    assert obj.get("a", 0) == 1 and obj.get("b", 0) == 0
     update(obj, {"b": 2})
     assert len(keys(obj)) == 2 and values(obj)[1] == 2
     assert items(obj)[1][0] == "b"
     clone = copy(obj)
     clone["c"] = 3
-    assert not has(obj, "c")
+    assert "c" not in obj
     assert is_object(obj) and not is_object([]) and not is_object(None)
 
 
 def test_lists():
     xs = [1, 2]
-    push(xs, 3)
+    xs.append(3)
     insert(xs, 0, 0)
     assert len(xs) == 4 and xs[0] == 0
     assert index_of(xs, 2) == 2 and index_of(xs, 9) == -1
@@ -56,6 +52,6 @@ def test_lists():
 def test_strings_and_none():
     assert starts_with("abc", "ab") and ends_with("abc", "bc")
     assert to_str(None) == "null" and to_str(1) == "1" and to_str(True) == "true"
-    assert is_none(None)
+    assert None is None
     assert same(1, 1) and same("a", "a") and not same([], [])
     assert IS_JS is True or IS_JS is False

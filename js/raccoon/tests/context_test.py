@@ -1,6 +1,5 @@
 """NodeContext: prototype-like inheritance (single-source)."""
 
-from ..compat import is_none
 from ..context import NodeContext
 
 
@@ -18,8 +17,8 @@ def test_parent_and_missing_keys():
     root = NodeContext()
     child = root.new_child()
     assert child.parent is root
-    assert is_none(root.parent)
-    assert is_none(child.get("nothing"))
+    assert root.parent is None
+    assert child.get("nothing") is None
     assert child.get("nothing", 5) == 5
     assert not child.has("nothing")
 
@@ -30,7 +29,7 @@ def test_set_on_a_child_does_not_reach_the_parent():
     child.set("b", 2)
     root.set("c", 3)
     assert child.get("b") == 2
-    assert is_none(root.get("b"))
+    assert root.get("b") is None
     assert child.get("c") == 3  # later changes of the parent are seen
     keys = child.all_keys()
     assert len(keys) == 3 and keys[0] == "a" and keys[1] == "b" and keys[2] == "c"

@@ -1,6 +1,6 @@
 """Record form state: dirty tracking, parsing, server errors, conflicts (single-source)."""
 
-from ..compat import has, is_none, keys
+from ..compat import keys
 from ..widgets.formstate import (
     FormState,
     choices_for,
@@ -68,7 +68,7 @@ def test_changes_are_typed_and_only_the_changed_fields():
     assert len(keys(problems)) == 0
     assert values["severity"] == 4
     assert values["hazard"] == "Fire"
-    assert not has(values, "probability")
+    assert "probability" not in values
 
 
 def test_texts_that_do_not_parse_are_problems_not_values():
@@ -85,7 +85,7 @@ def test_texts_that_do_not_parse_are_problems_not_values():
 
 def test_parse_and_format():
     assert parse_value(FIELDS[1], " 12 ")[0] == 12
-    assert is_none(parse_value(FIELDS[1], "  ")[0])
+    assert parse_value(FIELDS[1], "  ")[0] is None
     assert parse_value(FIELDS[4], "true")[0] is True
     assert format_value(FIELDS[1], None) == ""
     assert format_value(FIELDS[3], "2026-03-01T00:00:00") == "2026-03-01"
@@ -109,8 +109,8 @@ def test_editing_a_field_clears_its_error():
     state = loaded()
     state.set_errors({"severity": "must be 1 to 4", "hazard": "too long"})
     state.edit("severity", "3")
-    assert not has(state.errors, "severity")
-    assert has(state.errors, "hazard")
+    assert "severity" not in state.errors
+    assert "hazard" in state.errors
 
 
 def test_conflicting_fields_are_those_both_sides_changed_differently():
@@ -143,9 +143,9 @@ def test_resolutions():
     rows = conflict_fields(state, theirs)
     yours = merge_values(state, theirs, choices_for(rows, "yours"))
     assert yours["severity"] == 4 and yours["due_date"] == "2026-05-05"
-    assert not has(yours, "probability")  # theirs, untouched by the user
+    assert "probability" not in yours  # theirs, untouched by the user
     keep_theirs = merge_values(state, theirs, {"severity": "theirs"})
-    assert not has(keep_theirs, "severity")
+    assert "severity" not in keep_theirs
     assert keep_theirs["due_date"] == "2026-05-05"  # did not conflict: kept
 
 

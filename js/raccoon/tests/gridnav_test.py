@@ -1,6 +1,5 @@
 """Keyboard navigation of the virtually scrolled grid (single-source)."""
 
-from ..compat import is_none
 from ..widgets.gridnav import first_visible_for, move
 
 
@@ -25,9 +24,9 @@ def test_no_current_row_starts_at_an_end():
 
 
 def test_other_keys_and_empty_results_do_nothing():
-    assert is_none(move(5, "a", 100, 10))
-    assert is_none(move(5, "Enter", 100, 10))
-    assert is_none(move(None, "ArrowDown", 0, 10))
+    assert move(5, "a", 100, 10) is None
+    assert move(5, "Enter", 100, 10) is None
+    assert move(None, "ArrowDown", 0, 10) is None
 
 
 def test_scrolling_just_enough_to_show_the_row():

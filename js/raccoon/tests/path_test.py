@@ -1,7 +1,6 @@
 """Path: the same semantics as the server's raccoon.node.Path (single-source:
 run by pytest under CPython and by node once transpiled)."""
 
-from ..compat import is_none
 from ..context import NodeContext
 from ..errors import PathError
 from ..path import Path
@@ -75,7 +74,7 @@ def test_structure():
     path = Path("a.b.c", "a")
     assert path.name == "c"
     assert f"{path.parent}" == "a.b"
-    assert is_none(Path("a").parent)
+    assert Path("a").parent is None
     assert Path("a").is_prefix_of("a.b")
     assert not Path("a.b").is_prefix_of("a.bc")
     assert Path("a.b.c").relative_to("a")[1] == "c"

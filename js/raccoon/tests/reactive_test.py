@@ -1,7 +1,6 @@
 """The reactive core: Dependency, autorun, flush, Value, ReactiveDict
 (single-source). Synchronous tests flush explicitly."""
 
-from ..compat import push
 from ..reactive import MISSING, ReactiveDict, Value
 from ..tracker import Dependency, ReactiveError, autorun, flush, nonreactive
 
@@ -10,7 +9,7 @@ def test_autorun_reruns_once_per_flush():
     price = Value(10)
     quantity = Value(2)
     seen = []
-    comp = autorun(lambda: push(seen, price.get() * quantity.get()))
+    comp = autorun(lambda: seen.append(price.get() * quantity.get()))
     assert len(seen) == 1 and seen[0] == 20
     price.set(12)
     quantity.set(3)
@@ -25,7 +24,7 @@ def test_autorun_reruns_once_per_flush():
 def test_setting_the_same_value_changes_nothing():
     value = Value(1)
     runs = []
-    autorun(lambda: push(runs, value.get()))
+    autorun(lambda: runs.append(value.get()))
     assert value.set(1) is False
     flush()
     assert len(runs) == 1
@@ -38,7 +37,7 @@ def test_computation_argument_and_first_run():
     firsts = []
 
     def body(comp):
-        push(firsts, comp.first_run)
+        firsts.append(comp.first_run)
 
     value = Value(0)
 
@@ -59,7 +58,7 @@ def test_nested_computations_are_stopped_with_their_parent():
 
     def parent():
         outer.get()
-        autorun(lambda: push(inner_runs, inner.get()))
+        autorun(lambda: inner_runs.append(inner.get()))
 
     autorun(parent)
     outer.set(1)
@@ -73,7 +72,7 @@ def test_nested_computations_are_stopped_with_their_parent():
 def test_nonreactive_reads_are_not_tracked():
     value = Value(0)
     runs = []
-    autorun(lambda: push(runs, nonreactive(lambda: value.get())))
+    autorun(lambda: runs.append(nonreactive(lambda: value.get())))
     value.set(1)
     flush()
     assert len(runs) == 1
@@ -82,7 +81,7 @@ def test_nonreactive_reads_are_not_tracked():
 def test_dependency_primitive():
     dep = Dependency()
     runs = []
-    comp = autorun(lambda: push(runs, dep.depend()))
+    comp = autorun(lambda: runs.append(dep.depend()))
     assert dep.has_dependents
     dep.changed()
     flush()
@@ -99,7 +98,7 @@ def test_errors_on_rerun_go_to_on_error():
         if value.get() > 0:
             raise ReactiveError("boom")
 
-    autorun(body, on_error=lambda error: push(errors, error.message))
+    autorun(body, on_error=lambda error: errors.append(error.message))
     value.set(1)
     flush()
     assert len(errors) == 1 and errors[0] == "boom"
@@ -129,7 +128,7 @@ def test_infinite_loops_are_stopped():
     def body():
         value.set(value.get() + 1)
 
-    autorun(body, on_error=lambda error: push(errors, error.message))
+    autorun(body, on_error=lambda error: errors.append(error.message))
     value.set(100)
     flush()
     assert len(errors) == 1
@@ -140,8 +139,8 @@ def test_reactive_dict_tracks_per_key():
     data = ReactiveDict()
     a_runs = []
     keys_runs = []
-    autorun(lambda: push(a_runs, data.get("a", 0)))
-    autorun(lambda: push(keys_runs, len(data)))
+    autorun(lambda: a_runs.append(data.get("a", 0)))
+    autorun(lambda: keys_runs.append(len(data)))
     data.set("b", 1)
     flush()
     assert len(a_runs) == 1  # only b changed
@@ -157,7 +156,7 @@ def test_reactive_dict_tracks_per_key():
 def test_reactive_dict_changes_and_snapshots():
     data = ReactiveDict({"x": 1})
     changes = []
-    remove = data.on_change(lambda key, old, new_value: push(changes, [key, old, new_value]))
+    remove = data.on_change(lambda key, old, new_value: changes.append([key, old, new_value]))
     data.set("y", 2)
     data.set("x", 1)  # same: nothing
     data.discard("x")

@@ -2,7 +2,6 @@
 wire format (single-source; tests/js/test_replica_wire.py also feeds it
 with the real server publisher)."""
 
-from ..compat import is_none, push
 from ..errors import RPCError
 from ..replica import Replica
 from ..tracker import autorun, flush
@@ -15,15 +14,15 @@ def _snapshot(epoch, seq, data, children):
 def test_snapshot_then_batches():
     replica = Replica("app.master")
     replica.begin_resync()
-    assert is_none(replica.receive("e1", 1, [["s", "a", 1]]))  # buffered
-    assert is_none(replica.receive("e1", 2, [["s", "b", 2], ["a", "child"]]))
-    assert is_none(replica.load(_snapshot("e1", 1, {"a": 1}, ["x"])))
+    assert replica.receive("e1", 1, [["s", "a", 1]]) is None  # buffered
+    assert replica.receive("e1", 2, [["s", "b", 2], ["a", "child"]]) is None
+    assert replica.load(_snapshot("e1", 1, {"a": 1}, ["x"])) is None
     assert replica.seq == 2
     assert replica.data.get("b") == 2
     children = replica.children
     assert len(children) == 2 and children[0] == "child" and children[1] == "x"
     assert replica.synced
-    assert is_none(replica.receive("e1", 3, [["d", "a"], ["r", "x"]]))
+    assert replica.receive("e1", 3, [["d", "a"], ["r", "x"]]) is None
     assert not replica.data.has("a")
     assert len(replica.children) == 1
 
@@ -32,7 +31,7 @@ def test_old_batches_are_ignored_and_gaps_reported():
     replica = Replica("p")
     replica.begin_resync()
     replica.load(_snapshot("e", 5, {}, []))
-    assert is_none(replica.receive("e", 4, [["s", "k", 1]]))
+    assert replica.receive("e", 4, [["s", "k", 1]]) is None
     assert not replica.data.has("k")
     assert replica.receive("e", 7, []) == "changes 6 to 6 were lost"
     assert replica.receive("other", 6, []) == "the publisher restarted or sent something unexpected"
@@ -42,7 +41,7 @@ def test_old_batches_are_ignored_and_gaps_reported():
 def test_computations_follow_the_replica():
     replica = Replica("p")
     seen = []
-    autorun(lambda: push(seen, replica.data.get("current_id")))
+    autorun(lambda: seen.append(replica.data.get("current_id")))
     replica.begin_resync()
     replica.load(_snapshot("e", 0, {"current_id": 3}, []))
     flush()

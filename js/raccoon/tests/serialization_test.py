@@ -1,6 +1,5 @@
 """Serialization: the server's wire format for registered objects (single-source)."""
 
-from ..compat import is_none
 from ..path import Path
 from ..serialization import MARKER, Serialization
 
@@ -27,7 +26,7 @@ def test_plain_values_travel_as_they_are():
     registry = _registry()
     assert registry.encode(1) == 1
     assert registry.encode("x") == "x"
-    assert is_none(registry.encode(None))
+    assert registry.encode(None) is None
     encoded = registry.encode({"a": [1, 2], "b": {"c": True}})
     assert encoded["a"][1] == 2 and encoded["b"]["c"] is True
 

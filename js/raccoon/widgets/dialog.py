@@ -16,7 +16,6 @@ inputs ``input[data-choice=<name>][value=yours|theirs]``; buttons
 
 from __globals__ import Promise
 
-from raccoon.compat import get, is_none, push
 from raccoon.view import element
 
 from .texts import text
@@ -27,7 +26,7 @@ __all__ = ["ConflictDialog"]
 class ConflictDialog:
     def __init__(self, rows, *, labels=None, texts=None):
         self.rows = rows
-        self.labels = {} if is_none(labels) else labels
+        self.labels = {} if labels is None else labels
         self.texts = texts
         self.element = None
 
@@ -53,14 +52,14 @@ class ConflictDialog:
                     },
                 )
                 radio.checked = side == "yours"
-                push(radios, radio)
+                radios.append(radio)
                 choice.appendChild(element("label", None, [radio, text(texts, side)]))
             body.appendChild(
                 element(
                     "tr",
                     {"data-field": name},
                     [
-                        element("th", None, [get(self.labels, name, name)]),
+                        element("th", None, [self.labels.get(name, name)]),
                         element("td", {"data-side": "yours"}, [row["yours"]]),
                         element("td", {"data-side": "theirs"}, [row["theirs"]]),
                         choice,
@@ -116,6 +115,6 @@ class ConflictDialog:
         parent.appendChild(dialog)
 
     def close(self):
-        if not is_none(self.element) and not is_none(self.element.parentNode):
+        if self.element is not None and self.element.parentNode is not None:
             self.element.parentNode.removeChild(self.element)
         self.element = None

@@ -28,7 +28,7 @@ record, ``button[data-form-action=save|cancel]``.
 
 from __globals__ import Error, console
 
-from raccoon.compat import get, has, is_none, keys, push
+from raccoon.compat import keys
 from raccoon.errors import RPCError
 from raccoon.tracker import autorun
 from raccoon.view import element
@@ -51,7 +51,7 @@ class RecordForm:
     def __init__(self, cursor, fields, *, labels=None, texts=None):
         self.cursor = cursor
         self.names = fields
-        self.labels = {} if is_none(labels) else labels
+        self.labels = {} if labels is None else labels
         self.texts = texts
         self.state = None
         self.holder = None
@@ -107,14 +107,14 @@ class RecordForm:
         return self
 
     def _field_row(self, name):
-        label = get(self.labels, name, name)
+        label = self.labels.get(name, name)
         kind = "text"
         described = self.cursor.field(name)
-        if not is_none(described):
+        if described is not None:
             kind = described.type.kind
         long_text = kind == "text" and (
-            is_none(described)
-            or is_none(described.type.max_length)
+            described is None
+            or described.type.max_length is None
             or described.type.max_length > _LONG_TEXT
         )
         if long_text:
@@ -122,11 +122,11 @@ class RecordForm:
         else:
             control = element(
                 "input",
-                {"name": name, "data-field": name, "type": get(_INPUT_TYPES, kind, "text")},
+                {"name": name, "data-field": name, "type": _INPUT_TYPES.get(kind, "text")},
             )
             if kind == "integer" or kind == "float" or kind == "numeric":
                 control.setAttribute("inputmode", "numeric" if kind == "integer" else "decimal")
-        if not is_none(described) and described.readonly:
+        if described is not None and described.readonly:
             control.dataset.readonly = "true"
         control.disabled = True  # until a record is loaded
         control.addEventListener("input", lambda event: self._typed(name))
@@ -142,7 +142,7 @@ class RecordForm:
 
     # -- following the cursor ------------------------------------------------------------
     def _ensure_state(self):
-        if is_none(self.state):
+        if self.state is None:
             described = self.cursor.fields
             if len(described) == 0:
                 return False
@@ -152,19 +152,19 @@ class RecordForm:
     def _follow(self):
         """(autorun) Show the current record, unless the user is editing."""
         pk = self.cursor.current_id
-        row = None if is_none(pk) else self.cursor.row(pk)
+        row = None if pk is None else self.cursor.row(pk)
         if not self._ensure_state() or self.is_dirty:
             return  # a dirty form keeps the user's edits, whatever the cursor does
-        if is_none(pk):
+        if pk is None:
             self._load(None)
             return
-        if not is_none(row):
+        if row is not None:
             if not self._is_older(row):
                 self._load(row)
             return
         # The current record is not in the window (the grid scrolled away):
         # read it once.
-        if self._fetching == pk or (not is_none(self.state.original) and self.state.pk == pk):
+        if self._fetching == pk or (self.state.original is not None and self.state.pk == pk):
             return
         self._fetching = pk
 
@@ -184,40 +184,40 @@ class RecordForm:
         window may still hold it right after a save (the save's answer comes
         before the cursor's reload)."""
         state = self.state
-        if not state.loaded or get(row, state.pk_name, None) != state.pk:
+        if not state.loaded or row.get(state.pk_name, None) != state.pk:
             return False
         version_name = state.version_name
-        if is_none(version_name) or is_none(state.version):
+        if version_name is None or state.version is None:
             return False
-        version = get(row, version_name, None)
-        return not is_none(version) and version < state.version
+        version = row.get(version_name, None)
+        return version is not None and version < state.version
 
     def _load(self, record):
         previous = self.state.pk
         self.state.load(record)
         for name in self.names:
             control = self.inputs[name]
-            control.disabled = is_none(record) or has(control.dataset, "readonly")
-            value = get(self.state.texts, name, "")
+            control.disabled = record is None or "readonly" in control.dataset
+            value = self.state.texts.get(name, "")
             if control.type == "checkbox":
                 control.checked = value == "true"
             else:
                 control.value = value
         self._show_errors()
         self._show_dirty()
-        if is_none(record):
+        if record is None:
             self._set_state("empty")
         elif previous != self.state.pk or self.holder.dataset.state == "empty":
             self._set_state("ready")
-        self.holder.dataset.record = "" if is_none(record) else self.state.pk
+        self.holder.dataset.record = "" if record is None else self.state.pk
 
     # -- editing ---------------------------------------------------------------------------
     @property
     def is_dirty(self):
-        return not is_none(self.state) and self.state.dirty
+        return self.state is not None and self.state.dirty
 
     def _typed(self, name):
-        if is_none(self.state) or not self.state.loaded:
+        if self.state is None or not self.state.loaded:
             return
         control = self.inputs[name]
         typed = (
@@ -236,25 +236,25 @@ class RecordForm:
         self.cancel_button.disabled = not dirty
         self.dirty_mark.hidden = not dirty
         for name in self.names:
-            changed = not is_none(self.state) and self.state.is_changed(name)
+            changed = self.state is not None and self.state.is_changed(name)
             if changed:
                 self.inputs[name].dataset.changed = "true"
-            elif has(self.inputs[name].dataset, "changed"):
+            elif "changed" in self.inputs[name].dataset:
                 del self.inputs[name].dataset.changed
         if dirty != self._told_dirty:
             self._told_dirty = dirty
             self.cursor.set_dirty(dirty).then(None, _report)
 
     def _show_errors(self):
-        errors = {} if is_none(self.state) else self.state.errors
+        errors = {} if self.state is None else self.state.errors
         for name in self.names:
-            shown = get(errors, name, "")
+            shown = errors.get(name, "")
             self.messages[name].textContent = shown
             if len(shown) > 0:
                 self.inputs[name].setAttribute("aria-invalid", "true")
             else:
                 self.inputs[name].removeAttribute("aria-invalid")
-        self.record_error.textContent = get(errors, "", "")
+        self.record_error.textContent = errors.get("", "")
 
     def _set_state(self, state):
         self.holder.dataset.state = state
@@ -262,7 +262,7 @@ class RecordForm:
     # -- saving ------------------------------------------------------------------------------
     def after_save(self, callback):
         """Call ``callback(record)`` after every successful save."""
-        push(self._saved_callbacks, callback)
+        self._saved_callbacks.append(callback)
 
     def _submitted(self, event):
         event.preventDefault()
@@ -270,7 +270,7 @@ class RecordForm:
 
     async def save(self):
         """Save the changed fields; True when saved (or nothing to save)."""
-        if is_none(self.state) or not self.state.dirty:
+        if self.state is None or not self.state.dirty:
             return True
         values, problems = self.state.changes()
         if len(keys(problems)) > 0:
@@ -314,14 +314,14 @@ class RecordForm:
             errors = server_errors(error.data)
             for name in keys(errors):
                 errors[name] = message(self.texts, errors[name])
-            if not has(errors, ""):
+            if "" not in errors:
                 errors[""] = text(self.texts, "invalid")
             self.state.set_errors(errors)
             self._show_errors()
             self._show_dirty()
             self._set_state("invalid")
             return False
-        if error.uri == _CONFLICT and not is_none(get(error.data, "current", None)):
+        if error.uri == _CONFLICT and error.data.get("current", None) is not None:
             return await self._conflict(error.data.current)
         self._fail(error)
         return False
@@ -352,23 +352,23 @@ class RecordForm:
         return await self._write(values, current[version_name])
 
     def _follow_now(self):
-        if not is_none(self._computation):
+        if self._computation is not None:
             self._computation.invalidate()
 
     # -- cancelling --------------------------------------------------------------------------
     def cancel(self):
         """Drop the edits: show the record as it was loaded, then follow the cursor."""
-        if is_none(self.state):
+        if self.state is None:
             return
         self._load(self.state.original)
         self._follow_now()
 
     def close(self):
-        if not is_none(self._computation):
+        if self._computation is not None:
             self._computation.stop()
-        if not is_none(self.dialog):
+        if self.dialog is not None:
             self.dialog.close()
-        if not is_none(self.holder) and not is_none(self.holder.parentNode):
+        if self.holder is not None and self.holder.parentNode is not None:
             self.holder.parentNode.removeChild(self.holder)
 
 

@@ -11,7 +11,7 @@ the values to write for each resolution.
 
 from __globals__ import JS
 
-from ..compat import get, has, is_none, is_object, keys, push, to_str
+from ..compat import is_object, keys, to_str
 
 __all__ = [
     "FormState",
@@ -78,15 +78,15 @@ _whole = _js_whole if _IS_JS else _py_whole
 
 def field_kind(field):
     """The kind of a field description (``integer``, ``text``, ``date``…)."""
-    kind = get(field, "type", None)
+    kind = field.get("type", None)
     if is_object(kind):
-        return get(kind, "kind", "text")
-    return "text" if is_none(kind) else kind
+        return kind.get("kind", "text")
+    return "text" if kind is None else kind
 
 
 def format_value(field, value):
     """The text an input shows for ``value``."""
-    if is_none(value):
+    if value is None:
         return ""
     kind = field_kind(field)
     if kind == "boolean":
@@ -111,7 +111,7 @@ def parse_value(field, text):
             return [None, "not_a_number"]
         if kind == "integer":
             whole = _whole(number)
-            if is_none(whole):
+            if whole is None:
                 return [None, "not_an_integer"]
             return [whole, None]
         return [number, None]
@@ -126,14 +126,14 @@ def server_errors(data):
     """``{field: message}`` from a ``validation_failed`` error's data
     (``errors: [{field, message, code}]``); a record-level error is under ``""``."""
     found = {}
-    listed = get(data, "errors", None) if is_object(data) else None
-    if is_none(listed):
+    listed = data.get("errors", None) if is_object(data) else None
+    if listed is None:
         return found
     for item in listed:
-        name = get(item, "field", None)
-        name = "" if is_none(name) else name
-        text = get(item, "message", "invalid")
-        if has(found, name):
+        name = item.get("field", None)
+        name = "" if name is None else name
+        text = item.get("message", "invalid")
+        if name in found:
             found[name] = found[name] + "; " + text
         else:
             found[name] = text
@@ -155,7 +155,7 @@ class FormState:
 
     def field(self, name):
         for described in self.fields:
-            if get(described, "name", None) == name:
+            if described.get("name", None) == name:
                 return described
         return None
 
@@ -163,47 +163,47 @@ class FormState:
     def names(self):
         found = []
         for described in self.fields:
-            push(found, described["name"])
+            found.append(described["name"])
         return found
 
     @property
     def loaded(self):
-        return not is_none(self.original)
+        return self.original is not None
 
     def load(self, record):
         """Show ``record`` (a row as the server sends it): clean, no errors."""
         self.original = record
         self.errors = {}
         self.texts = {}
-        if is_none(record):
+        if record is None:
             self.pk = None
             self.version = None
             return
-        self.pk = get(record, self.pk_name, None)
-        self.version = get(record, self.version_name, None)
+        self.pk = record.get(self.pk_name, None)
+        self.version = record.get(self.version_name, None)
         for name in self.names:
-            self.texts[name] = format_value(self.field(name), get(record, name, None))
+            self.texts[name] = format_value(self.field(name), record.get(name, None))
 
     def edit(self, name, text):
         """The user typed ``text`` in ``name``; its error is no longer current."""
         self.texts[name] = text
-        if has(self.errors, name):
+        if name in self.errors:
             del self.errors[name]
 
     def original_text(self, name):
-        if is_none(self.original):
+        if self.original is None:
             return ""
-        return format_value(self.field(name), get(self.original, name, None))
+        return format_value(self.field(name), self.original.get(name, None))
 
     def is_changed(self, name):
-        return self.loaded and get(self.texts, name, "") != self.original_text(name)
+        return self.loaded and self.texts.get(name, "") != self.original_text(name)
 
     @property
     def changed_names(self):
         found = []
         for name in self.names:
             if self.is_changed(name):
-                push(found, name)
+                found.append(name)
         return found
 
     @property
@@ -218,7 +218,7 @@ class FormState:
         problems = {}
         for name in self.changed_names:
             parsed = parse_value(self.field(name), self.texts[name])
-            if is_none(parsed[1]):
+            if parsed[1] is None:
                 values[name] = parsed[0]
             else:
                 problems[name] = parsed[1]
@@ -228,7 +228,7 @@ class FormState:
         """The form's values as a record: the original with the user's changes."""
         record = {}
         for name in self.names:
-            record[name] = get(self.original, name, None) if self.loaded else None
+            record[name] = self.original.get(name, None) if self.loaded else None
         changed = self.changes()[0]
         for name in keys(changed):
             record[name] = changed[name]
@@ -257,9 +257,9 @@ def conflict_fields(state, current):
     found = []
     for name in state.changed_names:
         yours = state.texts[name]
-        theirs = format_value(state.field(name), get(current, name, None))
+        theirs = format_value(state.field(name), current.get(name, None))
         if theirs != state.original_text(name) and yours != theirs:
-            push(found, {"field": name, "yours": yours, "theirs": theirs})
+            found.append({"field": name, "yours": yours, "theirs": theirs})
     return found
 
 
@@ -273,10 +273,10 @@ def merge_values(state, current, choices):
     values = {}
     yours = state.changes()[0]
     for name in keys(yours):
-        choice = get(choices, name, "yours")
+        choice = choices.get(name, "yours")
         if choice == "theirs":
             continue
-        theirs = format_value(state.field(name), get(current, name, None))
+        theirs = format_value(state.field(name), current.get(name, None))
         if format_value(state.field(name), yours[name]) != theirs:
             values[name] = yours[name]
     return values

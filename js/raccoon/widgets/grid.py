@@ -29,7 +29,7 @@ scroller ``.raccoon-scroller``; each row element ``.tabulator-row`` has
 
 from __globals__ import Math, clearTimeout, console, setTimeout
 
-from raccoon.compat import get, index_of, is_none, push
+from raccoon.compat import index_of
 from raccoon.tracker import autorun, nonreactive
 from raccoon.view import element
 
@@ -75,7 +75,7 @@ class Grid:
         install_styles()
         styles.install()
         holder = element("div", {"class": "raccoon-grid", "data-grid": self.name})
-        if not is_none(self.filter_field):
+        if self.filter_field is not None:
             box = element(
                 "input",
                 {
@@ -122,9 +122,9 @@ class Grid:
 
         def show_current(computation):
             current = self.cursor.current_id
-            holder.dataset.current = "" if is_none(current) else current
+            holder.dataset.current = "" if current is None else current
             ids = self.cursor.ids
-            at = -1 if is_none(current) else index_of(ids, current)
+            at = -1 if current is None else index_of(ids, current)
             if at >= 0:
                 self._position = self.cursor.window.offset + at
             if self.built:
@@ -133,17 +133,16 @@ class Grid:
         def show_sort(computation):
             self._show_sort(self.cursor.sort)
 
-        push(self._computations, autorun(show_rows))
-        push(self._computations, autorun(show_current))
-        push(self._computations, autorun(show_sort))
+        self._computations.append(autorun(show_rows))
+        self._computations.append(autorun(show_current))
+        self._computations.append(autorun(show_sort))
         self.cursor.set_window(0, self.visible + _SLACK).then(None, _report)
         return self
 
     def _make_table(self, table_holder):
         definitions = []
         for column in self.columns:
-            push(
-                definitions,
+            definitions.append(
                 {
                     "title": column.title,
                     "field": column.field,
@@ -152,7 +151,7 @@ class Grid:
                     # and a click on it never reaches the row: a click in the
                     # middle of a two-column row selected nothing.
                     "resizable": "header",
-                },
+                }
             )
         table = Tabulator(
             table_holder,
@@ -191,15 +190,15 @@ class Grid:
 
     def _show_sort(self, sort):
         first = sort[0] if len(sort) > 0 else None
-        self.holder.dataset.sort = "" if is_none(first) else f"{first.field} {first.dir}"
+        self.holder.dataset.sort = "" if first is None else f"{first.field} {first.dir}"
         if not self.built:
             return
         for column in self.table.getColumns():
             header = column.getElement()
-            if not is_none(first) and column.getField() == first.field:
+            if first is not None and column.getField() == first.field:
                 # Not aria-sort: Tabulator owns that one (it resets it to "none").
                 header.dataset.sortDir = first.dir
-            elif not is_none(get(header.dataset, "sortDir", None)):
+            elif header.dataset.get("sortDir", None) is not None:
                 del header.dataset.sortDir
 
     # -- what the user does ----------------------------------------------------------------
@@ -208,7 +207,7 @@ class Grid:
         # every ~17 ms) the window follows every 30 ms, and the last position
         # is always asked for.
         self._scroll_offset = Math.floor(top / ROW_HEIGHT)
-        if not is_none(self._scroll_timer):
+        if self._scroll_timer is not None:
             return
 
         def move_window():
@@ -218,7 +217,7 @@ class Grid:
         self._scroll_timer = setTimeout(move_window, 30)
 
     def _filter_later(self, typed):
-        if not is_none(self._filter_timer):
+        if self._filter_timer is not None:
             clearTimeout(self._filter_timer)
 
         def apply():
@@ -245,7 +244,7 @@ class Grid:
     def _key(self, event):
         total = self.cursor.total
         target = move(self._position, event.key, total, self.visible)
-        if is_none(target):
+        if target is None:
             return
         event.preventDefault()
         first = Math.floor(self.scroller.scrollTop / ROW_HEIGHT)
@@ -277,10 +276,10 @@ class Grid:
         for computation in self._computations:
             computation.stop()
         self._computations = []
-        if not is_none(self.table):
+        if self.table is not None:
             self.table.destroy()
             self.table = None
-        if not is_none(self.holder) and not is_none(self.holder.parentNode):
+        if self.holder is not None and self.holder.parentNode is not None:
             self.holder.parentNode.removeChild(self.holder)
 
 
@@ -290,7 +289,7 @@ def _mark(row_element, current):
         row_element.dataset.current = "true"
     else:
         row_element.classList.remove("raccoon-current")  # pj: ignore[PJ203]
-        if not is_none(get(row_element.dataset, "current", None)):
+        if row_element.dataset.get("current", None) is not None:
             del row_element.dataset.current
 
 

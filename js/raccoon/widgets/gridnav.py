@@ -5,8 +5,6 @@ window: the grid only holds the window, so moving past its edge scrolls
 first and makes the row current when the cursor has sent it.
 """
 
-from ..compat import is_none
-
 __all__ = ["KEYS", "first_visible_for", "move"]
 
 #: The keys the grid handles.
@@ -19,7 +17,7 @@ def move(position, key, total, page):
     not a navigation key."""
     if total <= 0 or key not in KEYS:
         return None
-    if is_none(position):
+    if position is None:
         target = 0 if key != "End" else total - 1
         return target
     target = position

@@ -13,7 +13,6 @@ DOM hooks: ``div[data-history]`` (``data-record``, ``data-count``), one
 
 from __globals__ import Date, console
 
-from raccoon.compat import get, is_none, push
 from raccoon.tracker import autorun, nonreactive
 from raccoon.view import element
 
@@ -28,7 +27,7 @@ _OPS = {"insert": "created", "update": "updated", "delete": "deleted"}
 class HistoryPanel:
     def __init__(self, cursor, *, labels=None, texts=None):
         self.cursor = cursor
-        self.labels = {} if is_none(labels) else labels
+        self.labels = {} if labels is None else labels
         self.texts = texts
         self.holder = None
         self.list = None
@@ -50,10 +49,10 @@ class HistoryPanel:
 
         def follow(computation):
             pk = self.cursor.current_id
-            row = None if is_none(pk) else self.cursor.row(pk)
-            version = None if is_none(row) else get(row, "version", None)
+            row = None if pk is None else self.cursor.row(pk)
+            version = None if row is None else row.get("version", None)
             self.pk = pk
-            self.holder.dataset.record = "" if is_none(pk) else pk
+            self.holder.dataset.record = "" if pk is None else pk
             marker = f"{pk}@{version}"
             if marker != self._marker:
                 nonreactive(lambda: self._load(pk, marker))
@@ -69,7 +68,7 @@ class HistoryPanel:
         self._marker = marker
         self._asked = self._asked + 1
         asked = self._asked
-        if is_none(pk):
+        if pk is None:
             self._show([])
             return
 
@@ -89,19 +88,18 @@ class HistoryPanel:
         for entry in entries:
             push_changes = []
             for change in entry.changes:
-                label = get(self.labels, change.field, change.field)
+                label = self.labels.get(change.field, change.field)
                 before = _shown(change.old)
                 after = _shown(change["new"])  # `.new` is refused by JavaScripthon
-                push(
-                    push_changes,
+                push_changes.append(
                     element(
                         "span",
                         {"data-change": change.field, "class": "raccoon-change"},
                         [f"{label}: {before} → {after}"],
-                    ),
+                    )
                 )
             when = Date(entry.at).toLocaleString()
-            what = text(self.texts, get(_OPS, entry.op, entry.op))
+            what = text(self.texts, _OPS.get(entry.op, entry.op))
             item = element(
                 "li",
                 {"data-history-entry": "", "data-op": entry.op, "data-who": entry.who or ""},
@@ -112,14 +110,14 @@ class HistoryPanel:
             self.list.appendChild(item)
 
     def close(self):
-        if not is_none(self._computation):
+        if self._computation is not None:
             self._computation.stop()
-        if not is_none(self.holder) and not is_none(self.holder.parentNode):
+        if self.holder is not None and self.holder.parentNode is not None:
             self.holder.parentNode.removeChild(self.holder)
 
 
 def _shown(value):
-    return "—" if is_none(value) else f"{value}"
+    return "—" if value is None else f"{value}"
 
 
 def _report(error):

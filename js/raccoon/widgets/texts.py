@@ -6,8 +6,6 @@ and what it leaves out falls back to these. ``messages`` may map the
 server's English validation messages to translated ones.
 """
 
-from ..compat import get, has, is_none
-
 __all__ = ["DEFAULT_TEXTS", "message", "text"]
 
 DEFAULT_TEXTS = {
@@ -42,17 +40,17 @@ DEFAULT_TEXTS = {
 
 def text(texts, key):
     """``texts[key]``, else the English default, else the key itself."""
-    if not is_none(texts) and has(texts, key):
+    if texts is not None and key in texts:
         return texts[key]
-    return get(DEFAULT_TEXTS, key, key)
+    return DEFAULT_TEXTS.get(key, key)
 
 
 def message(texts, original):
     """A server message (English) in the user's language, when ``texts.messages``
     has it; otherwise the message as it came."""
-    if is_none(texts) or not has(texts, "messages"):
+    if texts is None or "messages" not in texts:
         return original
     table = texts["messages"]
-    if has(table, original):
+    if original in table:
         return table[original]
     return original

@@ -2,7 +2,6 @@
 ``View.attach`` puts there, not a plain object with a ``node_path`` (node only:
 ES6 Proxy; in-process dispatch on a connection that never joined)."""
 
-from ...compat import push
 from ...connection import Connection
 from ...path import Path
 from ...proxy import is_proxy, make_proxy
@@ -35,7 +34,7 @@ class OrdersView(View):
 
     @handler("#controller.on_saved")
     def refresh(self, order_id):
-        push(self.saved, order_id)
+        self.saved.append(order_id)
 
 
 async def _bound_pair():

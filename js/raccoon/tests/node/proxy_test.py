@@ -1,7 +1,6 @@
 """Proxies (node only: ES6 Proxy) and in-process dispatch of a connection
 that never joined a router."""
 
-from ...compat import is_none, push
 from ...connection import Connection
 from ...errors import NodeError
 from ...path import Path
@@ -18,7 +17,7 @@ def test_attribute_access_goes_down_the_path():
     assert proxy.child("connect").node_path.equals("app.orders.connect")
     assert is_proxy(proxy.a.b)
     assert not is_proxy({})
-    assert is_none(proxy.then)  # not thenable: `await proxy` is the proxy
+    assert proxy.then is None  # not thenable: `await proxy` is the proxy
 
 
 @register_signals
@@ -39,7 +38,7 @@ class Display(WAMPNode):
 
     @handler("@calc.on_added")
     def show(self, total):
-        push(self.seen, total)
+        self.seen.append(total)
 
 
 async def test_same_connection_calls_and_events_are_in_process():

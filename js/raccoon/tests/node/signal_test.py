@@ -1,7 +1,6 @@
 """Signals, handlers and endpoint marks (node only: they rely on JavaScript
 prototypes)."""
 
-from ...compat import push
 from ...errors import NodeError
 from ...node import Node
 from ...path import Path
@@ -20,7 +19,7 @@ class Emitter(Node):
 
     @handler("on_saved")
     def remember(self, *args):
-        push(self.log, args)
+        self.log.append(args)
 
     @call
     async def total(self, a, b):
@@ -45,7 +44,7 @@ async def test_notify_runs_class_handlers_and_subscribers():
     seen = []
 
     def subscriber(*args):
-        push(seen, args)
+        seen.append(args)
 
     node.on_saved.connect(subscriber)
     await node.on_saved.notify(1, "x")
@@ -61,7 +60,7 @@ async def test_a_failing_handler_does_not_stop_the_others():
         raise NodeError("broken handler")
 
     def counter(*args):
-        push(seen, 1)
+        seen.append(1)
 
     node.on_saved.connect(broken)
     node.on_saved.connect(counter)
@@ -97,7 +96,7 @@ async def test_node_lifecycle_signals_and_children():
     parent = Node()
     child = Node()
     added = []
-    parent.on_node_add.connect(lambda name, node, path: push(added, name))
+    parent.on_node_add.connect(lambda name, node, path: added.append(name))
     await parent.node_bind(Path("app"))
     await parent.node_add("child", child)
     assert parent.child is child

@@ -3,7 +3,6 @@
 subscribes everything again. Run by tests/js/test_client_router.py with a
 private router that the Python node ``rc.py`` restarts on request."""
 
-from ...compat import push
 from ...errors import NoSuchEndpoint
 from ...path import Path
 from ...promise import reversed_promise, sleep
@@ -26,7 +25,7 @@ class Client(WAMPNode):
 
     @handler("@py.on_ping")
     def got(self, value):
-        push(self.pings, value)
+        self.pings.append(value)
         self.pinged.resolve()
 
 

@@ -13,7 +13,6 @@ that define them (JavaScripthon turns ``from .. import X`` into an import
 of a module named X).
 """
 
-from ...compat import is_none, push
 from ...errors import RPCError
 from ...path import Path
 from ...promise import reversed_promise
@@ -82,7 +81,7 @@ async def test_node_communication():
     class Listener(Node):
         @handler("@py.on_ping")
         def got(self, value):
-            push(pings, value)
+            pings.append(value)
             pinged.resolve()
 
     listener = Listener()
@@ -96,7 +95,7 @@ async def test_node_communication():
         await py.refuse()
     except RPCError as error:
         refused = error
-    assert not is_none(refused)
+    assert refused is not None
     assert refused.uri == "seed.error.refused"
     assert refused.message == "refused on purpose"
 
