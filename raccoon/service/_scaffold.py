@@ -334,9 +334,11 @@ __all__ = ["VIEWS", "DesktopView", "MasterDetailView"]
 
 _CLIENT_VIEWS = '''"""The views: the desktop's actions; projects and the current one's tasks.
 
-This is Python for the browser (see Raccoon's docs/client-python.md):
-`raccoon build --check client/{{name}}` lists what JavaScripthon would get
-wrong, with file:line and the fix.
+This is Python for the browser (see Raccoon's docs/client-python.md): the
+build lowers ordinary Python (`x is None`, `xs.append(v)`, `k in d`,
+`d.get(k)`, `len(d)`, f-strings) to JavaScript with Python's meaning;
+`raccoon build --check client/{{name}}` lists what is still unsupported, with
+file:line and the Python to write instead.
 """
 
 from raccoon.view import View, element

@@ -6,7 +6,6 @@ user's language (``examples/safety/ui.py``); the widgets come from the
 framework (``raccoon.widgets``).
 """
 
-from raccoon.compat import get, is_none, push
 from raccoon.tracker import autorun
 from raccoon.view import View, element
 from raccoon.widgets.desktop import DesktopView as BaseDesktopView
@@ -29,7 +28,7 @@ def _mount_grid(grid, parent):
     # The example's own classes, which its tests (and older ones) select on.
     grid.holder.classList.add("safety-grid")
     box = grid.holder.querySelector("input.raccoon-filter")
-    if not is_none(box):
+    if box is not None:
         box.classList.add("safety-filter")
     return grid
 
@@ -46,7 +45,7 @@ class CompaniesView(View):
         filters = {"companies": "name", "workplaces": None, "assessments": "hazard"}
         for name in ["companies", "workplaces", "assessments"]:
             cursor = await self.cursor(name)
-            holder.appendChild(element("h2", {"data-title": name}, [get(spec.titles, name, name)]))
+            holder.appendChild(element("h2", {"data-title": name}, [spec.titles.get(name, name)]))
             grid = Grid(
                 name,
                 cursor,
@@ -54,7 +53,7 @@ class CompaniesView(View):
                 filter_field=filters[name],
                 texts=spec.texts,
             )
-            push(self.grids, _mount_grid(grid, holder))
+            self.grids.append(_mount_grid(grid, holder))
         assessments = await self.cursor("assessments")
         editor = element("div", {"class": "safety-editor"})
         editor.appendChild(element("h2", {"data-title": "form"}, [spec.titles.form]))
@@ -69,9 +68,9 @@ class CompaniesView(View):
     async def close(self):
         for grid in self.grids:
             grid.close()
-        if not is_none(self.form):
+        if self.form is not None:
             self.form.close()
-        if not is_none(self.history):
+        if self.history is not None:
             self.history.close()
         await super().close()
 
