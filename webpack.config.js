@@ -35,6 +35,11 @@ module.exports = (env = {}, argv = {}) => {
     module: {
       rules: [
         { test: /\.m?js$/, enforce: 'pre', use: ['source-map-loader'] },
+        // autobahn-js warns on every closed connection, deliberate ones too.
+        {
+          test: /autobahn-browser[\\/]autobahn(\.min)?\.js$/,
+          use: [path.resolve(__dirname, 'js/tools/autobahn-quiet-loader.cjs')],
+        },
         // Stylesheets of npm widgets (Tabulator) come in as text; the page inserts them.
         { test: /\.css$/, type: 'asset/source' },
         {

@@ -146,7 +146,6 @@ class Grid:
                 {
                     "title": column.title,
                     "field": column.field,
-                    "headerSort": False,
                     # Tabulator puts a resize handle in every cell by default,
                     # and a click on it never reaches the row: a click in the
                     # middle of a two-column row selected nothing.
