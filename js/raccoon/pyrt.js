@@ -44,6 +44,15 @@ export function append(items, value) {
   }
 }
 
+// `xs.insert(i, v)`
+export function insert(items, index, value) {
+  if (Array.isArray(items)) {
+    items.splice(index < 0 ? Math.max(items.length + index, 0) : index, 0, value);
+  } else {
+    items.insert(index, value);
+  }
+}
+
 // `x in container`: list/str items, dict (own) keys, Map/Set members.
 export function contains(container, item) {
   if (Array.isArray(container) || typeof container === 'string') {
@@ -97,6 +106,40 @@ export function iter(value) {
 export function seq(value) {
   const items = iter(value);
   return Array.isArray(items) || typeof items === 'string' ? items : Array.from(items);
+}
+
+// `list(x)`: a new array of what `for v in x` walks.
+export function list(value) {
+  if (value === undefined) return [];
+  return Array.from(iter(value));
+}
+
+// `dict(x)`: a new plain object from a dict, a Map or a list of pairs.
+export function dict(value) {
+  if (value === undefined) return {};
+  if (Array.isArray(value) || value instanceof Map) return Object.fromEntries(value);
+  if (is_none(value)) throw pyError('TypeError', "'NoneType' object is not iterable");
+  return Object.assign({}, value);
+}
+
+// `d.update(other)`: a plain object or a Map takes the other's entries.
+export function update(target, source) {
+  if (!isPlain(target) && !(target instanceof Map)) return target.update(source);
+  const entries = source instanceof Map || Array.isArray(source) ? Array.from(source) : Object.entries(source);
+  for (const [k, v] of entries) {
+    if (target instanceof Map) target.set(k, v);
+    else target[k] = v;
+  }
+  return null;
+}
+
+// `x.copy()`: a shallow copy of a list, a dict, a Map or a Set.
+export function copy(value) {
+  if (Array.isArray(value)) return value.slice();
+  if (value instanceof Map) return new Map(value);
+  if (value instanceof Set) return new Set(value);
+  if (isPlain(value)) return Object.assign({}, value);
+  return value.copy();
 }
 
 function view(obj, method, plain, fromMap) {

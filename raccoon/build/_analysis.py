@@ -141,39 +141,6 @@ def _is_str_node(node: ast.expr) -> bool:
     )
 
 
-def _is_pj_idiom(node: ast.Call, for_iters: set[int]) -> bool:
-    """``for k in dict(x)``, ``dict(x).update(y)``, ``dict(x).copy()`` and
-    ``list(x).append(y)`` are JavaScripthon idioms (recognized by the caller
-    of the call, see _is_pj_container_idiom); only ``for k in dict(x)`` can be
-    told from the call itself."""
-    return id(node) in for_iters and isinstance(node.func, ast.Name) and node.func.id == "dict"
-
-
-def _is_pj_container_idiom(func: ast.Attribute) -> bool:
-    value = func.value
-    return (
-        isinstance(value, ast.Call)
-        and isinstance(value.func, ast.Name)
-        and len(value.args) == 1
-        and (
-            (value.func.id == "dict" and func.attr in ("update", "copy"))
-            or (value.func.id == "list" and func.attr == "append")
-        )
-    )
-
-
-class _IdiomMarker(ast.NodeVisitor):
-    """Marks the ``dict(x)`` / ``list(x)`` calls that are receivers of an idiom."""
-
-    def __init__(self) -> None:
-        self.marked: set[int] = set()
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        if _is_pj_container_idiom(node):
-            self.marked.add(id(node.value))
-        self.generic_visit(node)
-
-
 def client_modules(root: Path) -> Iterator[Path]:
     """The Python modules of a client source tree, in a stable order."""
     for path in sorted(root.rglob("*.py")):

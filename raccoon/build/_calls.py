@@ -7,8 +7,6 @@ from __future__ import annotations
 import ast
 
 from raccoon.build._analysis import (
-    _is_pj_container_idiom,
-    _is_pj_idiom,
     _is_str_node,
     _Signature,
 )
@@ -100,9 +98,12 @@ class CallChecks(ast.NodeVisitor):
                 "range() exists only as a for loop header in JavaScript",
                 "loop with `for i in range(n)` and push the values",
             )
-        elif name in ("list", "dict") and not _is_pj_idiom(node, self.for_iters):
+        elif name in ("list", "dict") and (node.keywords or len(node.args) > 1):
             self.report(
-                node, "PJ209", f"{name}() does not exist in JavaScript", _NO_JS_BUILTINS[name]
+                node,
+                "PJ209",
+                f"{name}() with keywords or several arguments is not lowered",
+                _NO_JS_BUILTINS[name],
             )
         elif name in _NO_JS_BUILTINS and name not in ("list", "dict"):
             self.report(
@@ -133,7 +134,7 @@ class CallChecks(ast.NodeVisitor):
                 "PJ224",
                 "getattr(obj, name, default) becomes obj[name] || default: false, 0 and '' "
                 "are replaced by the default",
-                "use compat.get(obj, name, default)",
+                "use obj.get(name, default) on a dict, or read the attribute and test `is None`",
             )
         elif name == "type" and len(node.args) == 1:
             self.report(
@@ -191,7 +192,6 @@ class CallChecks(ast.NodeVisitor):
         elif (
             method in _PY_CONTAINER_METHODS
             and _PY_CONTAINER_METHODS[method][0] in (-1, nargs)
-            and not _is_pj_container_idiom(func)
             and id(node) not in self.in_iterable
         ):
             self.report(
@@ -233,6 +233,8 @@ class CallChecks(ast.NodeVisitor):
     def _is_plain_object(self, node: ast.expr) -> bool:
         if isinstance(node, (ast.Dict, ast.DictComp)):
             return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return node.func.id == "dict"
         if isinstance(node, ast.Name):
             return any(node.id in scope for scope in self.dict_scopes)
         return (

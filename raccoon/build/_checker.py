@@ -43,7 +43,6 @@ from pathlib import Path
 
 from raccoon.build._analysis import (
     ModuleIndex,
-    _IdiomMarker,
     _is_dict_value,
     _is_none,
     _is_str_node,
@@ -152,7 +151,7 @@ class _Checker(CallChecks, DefinitionChecks):
             node,
             "PJ101",
             "set comprehensions are refused",
-            "build it with compat.new_set() in a loop",
+            "build it in a loop: s = Set() (from __globals__ import Set), s.add(x)",
         )
         self.generic_visit(node)
 
@@ -161,7 +160,12 @@ class _Checker(CallChecks, DefinitionChecks):
         self.generic_visit(node)
 
     def visit_Set(self, node: ast.Set) -> None:
-        self.report(node, "PJ103", "set literals are refused", "use compat.new_set() and .add()")
+        self.report(
+            node,
+            "PJ103",
+            "set literals are refused",
+            "use Set() (from __globals__ import Set) and .add()",
+        )
         self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
@@ -381,7 +385,7 @@ class _Checker(CallChecks, DefinitionChecks):
                 node,
                 "PJ213",
                 "{**mapping} is mistranslated",
-                "use compat.update(compat.copy(a), b)",
+                "copy, then update: c = a.copy(); c.update(b)",
             )
         self.generic_visit(node)
 
@@ -440,9 +444,6 @@ def check_source(
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and _is_dict_value(stmt.value):
             checker.dict_scopes[0].update(t.id for t in stmt.targets if isinstance(t, ast.Name))
-    marker = _IdiomMarker()
-    marker.visit(tree)
-    checker.for_iters |= marker.marked
     # for-loop iterables are known before their calls are visited
     for node in ast.walk(tree):
         if isinstance(node, (ast.For, ast.comprehension)):

@@ -75,7 +75,7 @@ def _is_list(node: ast.AST) -> bool:
         and isinstance(node.func, ast.Attribute)
         and isinstance(node.func.value, ast.Name)
         and node.func.value.id == RUNTIME_NAME
-        and node.func.attr in _DICT_VIEWS
+        and (node.func.attr in _DICT_VIEWS or node.func.attr == "list")
     )
 
 
@@ -118,8 +118,12 @@ class _Lowerer(ast.NodeTransformer):
             name, receiver = func.attr, func.value
             if name == "append" and nargs == 1:
                 return self.rt("append", [receiver, node.args[0]], node)
+            if name == "insert" and nargs == 2:
+                return self.rt("insert", [receiver, *node.args], node)
             if name == "get" and nargs in (1, 2):
                 return self.rt("get", [receiver, *node.args], node)
+            if (name == "update" and nargs == 1) or (name == "copy" and nargs == 0):
+                return self.rt(name, [receiver, *node.args], node)
             if name in _DICT_VIEWS and nargs == 0:
                 return self.rt(name, [receiver], node)
             return node
@@ -130,6 +134,8 @@ class _Lowerer(ast.NodeTransformer):
                 return self.rt(func.id, node.args, node)
             if func.id == "int" and nargs in (1, 2):
                 return self.rt("to_int", node.args, node)
+            if func.id in ("list", "dict") and nargs <= 1:
+                return self.rt(func.id, node.args, node)
             if func.id == "float" and nargs == 1:
                 return self.rt("to_float", node.args, node)
         return node

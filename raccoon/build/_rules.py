@@ -128,8 +128,8 @@ _NO_JS_BUILTINS = {
     "next": "call it.next() on a JS iterator",
     "divmod": "use Math.floor(a / b) and a % b",
     "tuple": "use a list",
-    "set": "use compat.new_set()",
-    "frozenset": "use compat.new_set()",
+    "set": "use Set() (from __globals__ import Set)",
+    "frozenset": "use Set() (from __globals__ import Set)",
     "bool": "use `not not x` (and mind that [] and {} are true in JS)",
     "bytes": "use a Uint8Array (from __globals__ import Uint8Array)",
     "chr": "use String.fromCharCode(n)",
@@ -143,8 +143,8 @@ _NO_JS_BUILTINS = {
     "globals": "pass the values explicitly",
     "format": "use an f-string",
     "pow": "use a ** b",
-    "list": "copy with xs[0:] (or compat.copy); `list(xs).append(v)` is JavaScripthon's push idiom",
-    "dict": "copy with compat.copy(obj)",
+    "list": "pass one iterable: list(xs)",
+    "dict": "pass one mapping or list of pairs: dict(obj), then assign the keys",
 }
 _PY_STRING_METHODS = {
     "strip": "use s.trim()",
@@ -185,18 +185,15 @@ _PY_CONTAINER_METHODS = {
     "setdefault": (-1, "test `key in obj` and assign"),
     "popitem": (0, "pick a key with `for key in obj` and delete it"),
     "extend": (1, "use compat.concat(xs, ys) or append in a loop"),
-    "insert": (2, "use compat.insert(xs, i, v)"),
     "index": (1, "use compat.index_of(xs, v) (-1 when missing)"),
     "count": (1, "count in a loop"),
 }
-# Dict methods plain JavaScript objects lack (get, keys, values and items are
-# lowered by the build, see ._lower): reported when the receiver is known to be
+# Dict methods plain JavaScript objects lack (get, keys, values, items, update
+# and copy are lowered by the build, see ._lower): reported when the receiver is known to be
 # a plain object (assigned a dict literal or dict() in the same
 # scope, a parameter annotated dict, or self.x = {} in the class), since our
 # own classes (Value, ReactiveDict, NodeContext) have get/update methods.
 _DICT_METHODS = {
-    "update": "use compat.update(target, source)",
-    "copy": "use compat.copy(obj)",
     "clear": "assign a new {} (or delete the keys in a loop)",
     "pop": "read it, then `del obj[key]`",
 }

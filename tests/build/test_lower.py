@@ -73,6 +73,9 @@ def test_in(source: str, expected: str) -> None:
         ("d.keys()", "_py.keys(d)"),
         ("d.values()", "_py.values(d)"),
         ("value.get()", "value.get()"),
+        ("d.update(e)", "_py.update(d, e)"),
+        ("xs.insert(0, v)", "_py.insert(xs, 0, v)"),
+        ("xs.copy()", "_py.copy(xs)"),
         ("xs.append(*ys)", "xs.append(*ys)"),
         ("d.get(k, default=1)", "d.get(k, default=1)"),
     ],
@@ -91,6 +94,10 @@ def test_methods(source: str, expected: str) -> None:
         ("int(x, 16)", "_py.to_int(x, 16)"),
         ("float(x)", "_py.to_float(x)"),
         ("len(d.keys())", "_py.len(_py.keys(d))"),
+        ("list(d)", "_py.list(d)"),
+        ("list()", "_py.list()"),
+        ("dict(d)", "_py.dict(d)"),
+        ("dict(a=1)", "dict(a=1)"),
     ],
 )
 def test_builtins(source: str, expected: str) -> None:
@@ -183,6 +190,9 @@ SNIPPETS: dict[str, str] = {
             nested = [[1], []]
             nested[1].append([2, 3])
             nested[1][0].append({"k": None})
+            nested.insert(0, "first")
+            nested.insert(-1, "before last")
+            nested.insert(99, "end")
             bag = Bag()
             bag.append(4)
             return [xs, nested, len(xs), bag.seen]
@@ -226,6 +236,29 @@ SNIPPETS: dict[str, str] = {
                     f"{name!r}", f"{name:>4}", f"{n:10.3f}", f"{-i:+d}", f"{i:+d}",
                     f"{12345.678:e}", f"{[1, None]}", f"{i:{w}}", f"{n:g}", f"{0.0001234:g}",
                     f"{name:*^8}", f"{i:b}", f"{n:.3}", f"{[]}{ {} }", f"{-0.5:08.2f}"]
+    """,
+    "list_dict": """
+        def main():
+            d = {"a": 1, "b": [2]}
+            keys = list(d)
+            keys.append("z")
+            copy = dict(d)
+            copy["c"] = None
+            pairs = dict([["x", 1], ["y", None]])
+            snapshot = []
+            for k in list(d):
+                snapshot.append(k)
+                del d[k]
+            merged = {"a": 0}
+            merged.update({"b": None, "a": 2})
+            shallow = merged.copy()
+            shallow["z"] = 1
+            items = [1, [2]]
+            cloned = items.copy()
+            cloned.append(3)
+            return [keys, copy, d, pairs, list("ab"), list(), dict(), list([1, [2]]),
+                    snapshot, list({"q": 1}.values()), len(list(copy.items())), merged,
+                    shallow, items, cloned]
     """,
     "int_float": """
         def main():
