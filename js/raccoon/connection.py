@@ -26,7 +26,7 @@ argument is the message (``RPCError`` on both sides).
 from __globals__ import Error, Math, Promise, clearTimeout, console, setTimeout
 from autobahn import __default__ as autobahn
 
-from .compat import index_of, keys, remove_at, starts_with
+from .compat import index_of, remove_at, starts_with
 from .context import NodeContext
 from .errors import NodeError, NotConnected, RPCError, rpc_error_from_wamp
 from .signal import call_handler, log_error
@@ -259,9 +259,9 @@ class Connection:
         and a page that said "joined" without its subscriptions would miss
         every change from then on."""
         restore = []
-        for uri in keys(self._registrations):
+        for uri in self._registrations:
             restore.append(self._ensure_registered(self._registrations[uri]))
-        for key in keys(self._topics):
+        for key in self._topics:
             restore.append(self._ensure_subscribed(self._topics[key]))
 
         def restored(outcomes):
@@ -430,7 +430,7 @@ class Connection:
             def done(result):
                 clearTimeout(timer)
                 if isinstance(result, autobahn.Result):
-                    has_kw = result.kwargs is not None and len(keys(result.kwargs)) > 0
+                    has_kw = result.kwargs is not None and len(result.kwargs) > 0
                     result = result.kwargs if has_kw else result.args
                 try:
                     resolve(s.decode(result, context))
@@ -561,7 +561,7 @@ class Connection:
     def _publish_locally(self, topic, args, kwargs):
         pending = []
         details = {"topic": topic, "publisher": self.session_id}
-        for key in keys(self._topics):
+        for key in self._topics:
             entry = self._topics[key]
             exact = entry["match"] == "exact" and entry["topic"] == topic
             prefix = entry["match"] == "prefix" and starts_with(topic, entry["topic"])

@@ -20,7 +20,7 @@ names of the methods below.
 
 from __globals__ import Object
 
-from .compat import IS_JS, index_of, keys, sort_strings, update
+from .compat import IS_JS, index_of, sort_strings
 
 
 class JSNodeContext:
@@ -81,12 +81,12 @@ class _PyNodeContext:
 
     def __init__(self, **values):
         object.__setattr__(self, "_parent", None)
-        object.__setattr__(self, "_values", update({}, values))
+        object.__setattr__(self, "_values", dict(values))
 
     def new_child(self, **values):
         """A child context that inherits from this one."""
         child = _PyNodeContext()
-        update(child._values, values)
+        child._values.update(values)
         object.__setattr__(child, "_parent", self)
         return child
 
@@ -114,14 +114,14 @@ class _PyNodeContext:
 
     def own_keys(self):
         """The keys set on this context itself."""
-        return keys(self._values)
+        return list(self._values)
 
     def all_keys(self):
         """Every key visible from this context, sorted."""
         found = []
         ctx = self
         while ctx is not None:
-            for key in keys(ctx._values):
+            for key in list(ctx._values):
                 if key not in found:
                     found.append(key)
             ctx = ctx._parent

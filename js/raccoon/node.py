@@ -13,7 +13,6 @@ written with ``node.node_data.get(key)`` / ``node.node_data.set(key, v)``.
 
 from __globals__ import Error, Promise
 
-from .compat import keys
 from .context import NodeContext
 from .errors import NodeError, PathError
 from .path import Path
@@ -62,7 +61,7 @@ class Node:
         """The children by name (a copy; tracked)."""
         self._node_children_dep.depend()
         result = {}
-        for name in keys(self._node_children):
+        for name in self._node_children:
             result[name] = self._node_children[name]
         return result
 
@@ -153,7 +152,7 @@ class Node:
 
     async def _node_do_unbind(self):
         try:
-            children = [self._node_children[name] for name in keys(self._node_children)]
+            children = [self._node_children[name] for name in list(self._node_children)]
             outcomes = await Promise.allSettled([c.node_unbind() for c in children])
             for outcome in outcomes:
                 if outcome.status == "rejected":

@@ -18,7 +18,7 @@ JavaScript has no ``__getitem__``: the API is methods only, and the same
 code runs under CPython.
 """
 
-from .compat import copy, index_of, keys, remove_at, same
+from .compat import index_of, remove_at, same
 from .tracker import Dependency, nonreactive
 
 
@@ -90,17 +90,17 @@ class ReactiveDict:
     def keys(self):
         """The keys, as a list (tracks the set of keys)."""
         self._keys_dep.depend()
-        return keys(self._data)
+        return list(self._data)
 
     def __len__(self):
         # JavaScripthon turns __len__ into a `length` getter: len(d) works in both.
         self._keys_dep.depend()
-        return len(keys(self._data))
+        return len(self._data)
 
     def snapshot(self):
         """A plain copy of the data (tracks every change)."""
         self._any_dep.depend()
-        return copy(self._data)
+        return self._data.copy()
 
     @property
     def version(self):
@@ -132,20 +132,20 @@ class ReactiveDict:
 
     def update(self, values):
         """Set every key of the plain object (dict) ``values``."""
-        for key in keys(values):
+        for key in list(values):
             self.set(key, values[key])
 
     def clear(self):
         """Remove every key."""
-        for key in keys(self._data):
+        for key in list(self._data):
             self.discard(key)
 
     def load_snapshot(self, data):
         """Become ``data``: only the keys whose value differs change."""
-        for key in keys(self._data):
+        for key in list(self._data):
             if key not in data:
                 self.discard(key)
-        for key in keys(data):
+        for key in list(data):
             self.set(key, data[key])
 
     def on_change(self, callback):

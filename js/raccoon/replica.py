@@ -27,7 +27,6 @@ from .compat import (
     is_object,
     remove_at,
     sort_strings,
-    to_str,
 )
 from .errors import RPCError
 from .reactive import ReactiveDict, Value
@@ -82,7 +81,7 @@ class Replica:
         ):
             self._buffer = None
             raise RPCError(
-                f"{to_str(self.path)}.__state__ did not answer with a node state snapshot",
+                f"{self.path}.__state__ did not answer with a node state snapshot",
                 uri="raccoon.error.bad_snapshot",
             )
         buffered = [] if self._buffer is None else self._buffer

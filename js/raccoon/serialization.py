@@ -8,7 +8,7 @@ paths (``"path"``). Registration order matters: the first class an object is
 an instance of wins, so register subclasses first.
 """
 
-from .compat import is_list, is_object, is_scalar, keys
+from .compat import is_list, is_object, is_scalar
 from .errors import NodeError
 
 MARKER = "__raccoon__"
@@ -61,7 +61,7 @@ class Serialization:
             return [self.encode(item) for item in value]
         if is_object(value):
             result = {}
-            for key in keys(value):
+            for key in list(value):
                 result[key] = self.encode(value[key])
             return result
         entry = self._entry_for(value)
@@ -79,7 +79,7 @@ class Serialization:
                 if tag in self._by_tag:
                     return self._by_tag[tag]["decode"](value["value"], context)
             result = {}
-            for key in keys(value):
+            for key in list(value):
                 result[key] = self.decode(value[key], context)
             return result
         return value

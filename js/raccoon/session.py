@@ -39,7 +39,7 @@ The page (``/``) carries the configuration in ``#raccoon-config``;
 
 from __globals__ import JSON, Error, Math, console, document, fetch, window
 
-from .compat import is_list, keys
+from .compat import is_list
 from .connection import Connection
 from .errors import NodeError
 from .promise import sleep
@@ -290,7 +290,7 @@ class ClientSession:
             wanted = _kept_contexts(self.grant.session)
             if not description.resumed and previous is not None:
                 # A fresh tree: views bound for the previous one are stale.
-                for cid in keys(self.views_by_context):
+                for cid in self.views_by_context:
                     await self._close_view(cid)
             self._ensure_layout()
             for context in description.contexts:
@@ -306,7 +306,7 @@ class ClientSession:
     async def _reopen(self, wanted):
         """Open the intents of *wanted* that no view shows, in their order."""
         shown = {}
-        for cid in keys(self.views_by_context):
+        for cid in self.views_by_context:
             key = _intent_key(self.views_by_context[cid].description)
             shown[key] = True
         for intent in wanted:
@@ -325,7 +325,7 @@ class ClientSession:
         if self._restoring or self.grant is None:
             return
         intents = []
-        for cid in keys(self.views_by_context):
+        for cid in self.views_by_context:
             described = self.views_by_context[cid].description
             intents.append({"operation": described.operation, "content": described.content})
         _keep_contexts(self.grant.session, intents)
@@ -354,7 +354,7 @@ class ClientSession:
         ViewClass = self.views.get(kind, View)  # capitalized: JavaScripthon adds `new`
         view = ViewClass(self, described)
         self.views_by_context[described.id] = view
-        first = len(keys(self.views_by_context)) == 1
+        first = len(self.views_by_context) == 1
         parent_id = "raccoon-desktop" if first else "raccoon-main"
         holder = element(
             "section",
@@ -414,7 +414,7 @@ class ClientSession:
         if self._unsubscribe_join is not None:
             self._unsubscribe_join()
             self._unsubscribe_join = None
-        for cid in keys(self.views_by_context):
+        for cid in self.views_by_context:
             self._close_view(cid)
         if connection is not None:
             connection.close()

@@ -30,7 +30,7 @@ convention for keyword-only parameters (``def h(self, a, *, total=0)``).
 
 from __globals__ import JS, Error, Map, Object, Promise, console
 
-from .compat import index_of, is_object, keys, remove_at, starts_with
+from .compat import index_of, is_object, remove_at, starts_with
 from .errors import NodeError, PathError
 
 HANDLES = "__raccoon_handles__"
@@ -114,7 +114,7 @@ class BoundSignal:
 
 def call_handler(func, args, kwargs):
     """Call a handler with the event's arguments (see the module docstring)."""
-    if kwargs is None or len(keys(kwargs)) == 0:
+    if kwargs is None or len(kwargs) == 0:
         return func(*args)
     return func(*args, kwargs)
 
@@ -249,13 +249,13 @@ def class_meta(cls):
                         meta.remote_handlers.append([target, attr])
             if ENDPOINT in value:
                 meta.endpoints.append([attr, attr if value[ENDPOINT] == "*" else value[ENDPOINT]])
-    for target in keys(meta.local_handlers):
+    for target in meta.local_handlers:
         if target not in meta.signals:
             raise NodeError(
                 f"{cls.name}.{meta.local_handlers[target][0]} handles '{target}', but "
                 f"{cls.name} has no signal of that name"
             )
-    for attr in keys(meta.signals):
+    for attr in meta.signals:
         signal = meta.signals[attr]
         if signal.name != "." and not _is_fragment_name(signal.name):
             raise PathError(f"signal name '{signal.name}' must be '.' or a single path fragment")

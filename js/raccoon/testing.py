@@ -8,7 +8,7 @@ router-backed tests run by pytest (``RACCOON_TEST_ROUTER_URL`` and
 
 from __globals__ import JSON, Error, clearTimeout, process, setTimeout
 
-from .compat import is_list, is_object, keys, sort_strings, to_str
+from .compat import is_list, is_object, sort_strings
 from .connection import Connection
 from .promise import reversed_promise, sleep
 from .tracker import autorun
@@ -26,8 +26,8 @@ def deep_equal(actual, expected):
     if is_object(actual) or is_object(expected):
         if not is_object(actual) or not is_object(expected):
             return False
-        names = sort_strings(keys(actual))
-        if not deep_equal(names, sort_strings(keys(expected))):
+        names = sort_strings(list(actual))
+        if not deep_equal(names, sort_strings(list(expected))):
             return False
         for name in names:
             if not deep_equal(actual[name], expected[name]):
@@ -109,7 +109,7 @@ async def close_connections():
 def env(name, fallback=None):
     """An environment variable of the node process."""
     value = process.env[name]
-    return fallback if value is None else to_str(value)
+    return fallback if value is None else str(value)
 
 
 __all__ = [

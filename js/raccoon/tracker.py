@@ -23,7 +23,7 @@ Without a loop (CPython scripts and tests) call :func:`flush` yourself.
 
 from __globals__ import Error, console, py
 
-from .compat import IS_JS, index_of, keys, nparams, remove_at, schedule, to_str
+from .compat import IS_JS, index_of, nparams, remove_at, schedule
 
 MAX_RERUNS = 100
 
@@ -174,21 +174,21 @@ class Dependency:
 
     def changed(self):
         """Invalidate every dependent computation."""
-        for key in keys(self._dependents):
+        for key in list(self._dependents):
             if key in self._dependents:
                 self._dependents[key].invalidate()
 
     @property
     def has_dependents(self):
         """Whether any computation depends on this."""
-        return len(keys(self._dependents)) > 0
+        return len(self._dependents) > 0
 
 
 class Computation:
     """A function re-run whenever what it read changes (made by :func:`autorun`)."""
 
     def __init__(self, func, parent):
-        self._id = to_str(_tracker.next_id)
+        self._id = str(_tracker.next_id)
         _tracker.next_id += 1
         self._func = func
         self._wants_self = nparams(func) > 0

@@ -20,7 +20,6 @@ both sides ``'#controller'`` and ``'#view'`` address the pair::
 
 from __globals__ import document
 
-from .compat import keys
 from .cursor import CursorProxy
 from .errors import NodeError
 from .proxy import make_proxy
@@ -69,7 +68,7 @@ class View(WAMPNode):
         paths = self.description.cursors
         path = paths.get(name, None)
         if path is None:
-            raise NodeError(f"the context {self.id} has no cursor '{name}': it has {keys(paths)}")
+            raise NodeError(f"the context {self.id} has no cursor '{name}': it has {list(paths)}")
         proxy = CursorProxy(self.remote(path))
         self._cursors[name] = proxy
         await proxy.start()
@@ -84,7 +83,7 @@ class View(WAMPNode):
 
     async def close(self):
         """Stop observing, unbind, remove the element."""
-        for name in keys(self._cursors):
+        for name in self._cursors:
             await self._cursors[name].close()
         self._cursors = {}
         if self.node_bound:
@@ -97,7 +96,7 @@ def element(tag, attributes=None, children=None):
     """A DOM element: ``element('button', {'class': 'x'}, ['text'])``."""
     node = document.createElement(tag)
     if attributes is not None:
-        for name in keys(attributes):
+        for name in attributes:
             node.setAttribute(name, attributes[name])
     if children is not None:
         for child in children:

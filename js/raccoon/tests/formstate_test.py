@@ -1,6 +1,5 @@
 """Record form state: dirty tracking, parsing, server errors, conflicts (single-source)."""
 
-from ..compat import keys
 from ..widgets.formstate import (
     FormState,
     choices_for,
@@ -31,7 +30,7 @@ def record(**changes):
         "due_date": "2026-03-01",
         "done": False,
     }
-    for name in keys(changes):
+    for name in list(changes):
         base[name] = changes[name]
     return base
 
@@ -65,7 +64,7 @@ def test_changes_are_typed_and_only_the_changed_fields():
     state.edit("severity", "4")
     state.edit("hazard", "Fire")
     values, problems = state.changes()
-    assert len(keys(problems)) == 0
+    assert len(problems) == 0
     assert values["severity"] == 4
     assert values["hazard"] == "Fire"
     assert "probability" not in values
@@ -77,7 +76,7 @@ def test_texts_that_do_not_parse_are_problems_not_values():
     state.edit("probability", "2.5")
     state.edit("due_date", "tomorrow")
     values, problems = state.changes()
-    assert len(keys(values)) == 0
+    assert len(values) == 0
     assert problems["severity"] == "not_a_number"
     assert problems["probability"] == "not_an_integer"
     assert problems["due_date"] == "not_a_date"
@@ -102,7 +101,7 @@ def test_server_validation_errors_map_to_fields():
     errors = server_errors(data)
     assert errors["severity"] == "must be 1 to 4; required"
     assert errors[""] == "the record is locked"
-    assert len(keys(server_errors({}))) == 0
+    assert len(server_errors({})) == 0
 
 
 def test_editing_a_field_clears_its_error():
@@ -131,7 +130,7 @@ def test_changes_to_different_fields_merge_without_a_question():
     theirs = record(probability=4, version=4)
     assert len(conflict_fields(state, theirs)) == 0
     values = merge_values(state, theirs, {})
-    assert len(keys(values)) == 1 and values["severity"] == 4
+    assert len(values) == 1 and values["severity"] == 4
 
 
 def test_resolutions():

@@ -28,7 +28,6 @@ record, ``button[data-form-action=save|cancel]``.
 
 from __globals__ import Error, console
 
-from raccoon.compat import keys
 from raccoon.errors import RPCError
 from raccoon.tracker import autorun
 from raccoon.view import element
@@ -273,9 +272,9 @@ class RecordForm:
         if self.state is None or not self.state.dirty:
             return True
         values, problems = self.state.changes()
-        if len(keys(problems)) > 0:
+        if len(problems) > 0:
             errors = {"": text(self.texts, "invalid")}
-            for name in keys(problems):
+            for name in problems:
                 errors[name] = text(self.texts, problems[name])
             self.state.set_errors(errors)
             self._show_errors()
@@ -312,7 +311,7 @@ class RecordForm:
     async def _refused(self, error):
         if error.uri == _VALIDATION:
             errors = server_errors(error.data)
-            for name in keys(errors):
+            for name in errors:
                 errors[name] = message(self.texts, errors[name])
             if "" not in errors:
                 errors[""] = text(self.texts, "invalid")
@@ -345,7 +344,7 @@ class RecordForm:
         # else: the two sides changed different fields; the merge is obvious.
         values = merge_values(self.state, current, choices)
         self.state.rebase(current)
-        if len(keys(values)) == 0:
+        if len(values) == 0:
             self._saved(current)
             return True
         version_name = self.state.version_name

@@ -11,7 +11,7 @@ the values to write for each resolution.
 
 from __globals__ import JS
 
-from ..compat import is_object, keys, to_str
+from ..compat import is_object
 
 __all__ = [
     "FormState",
@@ -93,7 +93,7 @@ def format_value(field, value):
         return "true" if value else "false"
     if kind == "date" and len(value) > 10:
         return value[0:10]
-    return to_str(value)
+    return str(value)
 
 
 def parse_value(field, text):
@@ -230,7 +230,7 @@ class FormState:
         for name in self.names:
             record[name] = self.original.get(name, None) if self.loaded else None
         changed = self.changes()[0]
-        for name in keys(changed):
+        for name in changed:
             record[name] = changed[name]
         return record
 
@@ -244,7 +244,7 @@ class FormState:
         for name in self.changed_names:
             edited[name] = self.texts[name]
         self.load(current)
-        for name in keys(edited):
+        for name in edited:
             self.texts[name] = edited[name]
 
 
@@ -272,7 +272,7 @@ def merge_values(state, current, choices):
     (nothing is sent for them). Returns only the fields to write."""
     values = {}
     yours = state.changes()[0]
-    for name in keys(yours):
+    for name in yours:
         choice = choices.get(name, "yours")
         if choice == "theirs":
             continue
