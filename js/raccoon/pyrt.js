@@ -163,6 +163,58 @@ export function values(obj) {
   return view(obj, 'values', Object.values, (m) => m.values());
 }
 
+// String methods: on a string, Python's meaning; on anything else (a JS
+// array's join(sep), a URL's replace...), the receiver's own method.
+
+// `s.startswith(prefix)`, `s.endswith(suffix)` (a prefix may be a tuple)
+export function startswith(text, prefix) {
+  if (typeof text !== 'string') return text.startswith(prefix);
+  return Array.isArray(prefix) ? prefix.some((p) => text.startsWith(p)) : text.startsWith(prefix);
+}
+
+export function endswith(text, suffix) {
+  if (typeof text !== 'string') return text.endswith(suffix);
+  return Array.isArray(suffix) ? suffix.some((p) => text.endsWith(p)) : text.endsWith(suffix);
+}
+
+function stripper(method, trim, fromStart, fromEnd) {
+  return function (text, chars) {
+    if (typeof text !== 'string') return chars === undefined ? text[method]() : text[method](chars);
+    if (is_none(chars)) return text[trim]();
+    let start = 0;
+    let end = text.length;
+    while (fromStart && start < end && chars.includes(text[start])) start += 1;
+    while (fromEnd && end > start && chars.includes(text[end - 1])) end -= 1;
+    return text.slice(start, end);
+  };
+}
+
+// `s.strip()`, `s.lstrip()`, `s.rstrip()`, with or without the characters
+export const strip = stripper('strip', 'trim', true, true);
+export const lstrip = stripper('lstrip', 'trimStart', true, false);
+export const rstrip = stripper('rstrip', 'trimEnd', false, true);
+
+// `s.lower()`, `s.upper()`
+export function lower(text) {
+  return typeof text === 'string' ? text.toLowerCase() : text.lower();
+}
+
+export function upper(text) {
+  return typeof text === 'string' ? text.toUpperCase() : text.upper();
+}
+
+// `sep.join(items)`; `items.join(sep)` on a JS array stays JavaScript's.
+export function join(separator, items) {
+  if (typeof separator !== 'string') return separator.join(items);
+  return Array.from(iter(items)).join(separator);
+}
+
+// `s.replace(old, new)`: every occurrence, as in Python.
+export function replace(text, old, replacement) {
+  if (typeof text === 'string' && typeof old === 'string') return text.split(old).join(replacement);
+  return text.replace(old, replacement);
+}
+
 function numberStr(value) {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 
 from raccoon.build._analysis import (
-    _is_str_node,
     _Signature,
 )
 from raccoon.build._rules import (
@@ -160,27 +159,6 @@ class CallChecks(ast.NodeVisitor):
                 "PJ204",
                 f".{method}() is a Python string method JavaScript strings lack",
                 _PY_STRING_METHODS[method],
-            )
-        elif (
-            method == "join"
-            and len(node.args) == 1
-            and (
-                _is_str_node(func.value)
-                or isinstance(node.args[0], (ast.List, ast.ListComp, ast.Tuple, ast.Call))
-            )
-        ):
-            self.report(
-                node,
-                "PJ204",
-                "sep.join(items) is Python's join; JavaScript's is items.join(sep)",
-                "use compat.join(items, sep)",
-            )
-        elif method == "replace" and len(node.args) == 2:
-            self.report(
-                node,
-                "PJ204",
-                ".replace(old, new) replaces only the first occurrence in JavaScript",
-                "use compat.replace_all(text, old, new)",
             )
         elif method == "split" and (len(node.args) != 1 or node.keywords):
             self.report(

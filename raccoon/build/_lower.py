@@ -31,6 +31,18 @@ RUNTIME_NAME = "_py"
 # loop, iterable() its for...of).
 _LOOP_KEEP = frozenset({"range", "iterable"})
 _DICT_VIEWS = frozenset({"items", "keys", "values"})
+# String methods lowered, with the argument counts lowered.
+_STRING_METHODS = {
+    "startswith": (1,),
+    "endswith": (1,),
+    "strip": (0, 1),
+    "lstrip": (0, 1),
+    "rstrip": (0, 1),
+    "lower": (0,),
+    "upper": (0,),
+    "join": (1,),
+    "replace": (2,),
+}
 
 _N = TypeVar("_N", bound=ast.AST)
 
@@ -118,6 +130,8 @@ class _Lowerer(ast.NodeTransformer):
             name, receiver = func.attr, func.value
             if name == "append" and nargs == 1:
                 return self.rt("append", [receiver, node.args[0]], node)
+            if name in _STRING_METHODS and nargs in _STRING_METHODS[name]:
+                return self.rt(name, [receiver, *node.args], node)
             if name == "insert" and nargs == 2:
                 return self.rt("insert", [receiver, *node.args], node)
             if name == "get" and nargs in (1, 2):

@@ -49,11 +49,8 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ203", "xs.sort()", "sorts numbers as strings"),
     ("PJ203", "x = xs.pop(0)", ".pop(i) ignores its argument"),
     ("PJ203", "def f(d: dict):\n    d.clear()", ".clear() on a plain object"),
-    ("PJ204", "s = name.strip()", ".strip() is a Python string method"),
-    ("PJ204", "ok = name.startswith('a')", ".startswith()"),
-    ("PJ204", "s = ', '.join(items)", "sep.join(items) is Python's join"),
     ("PJ204", "s = '{} x'.format(a)", ".format()"),
-    ("PJ204", "s = text.replace('a', 'b')", "replaces only the first occurrence"),
+    ("PJ204", "s = name.title()", ".title() is a Python string method"),
     ("PJ205", "ok = isinstance(x, list)", "isinstance(x, list)"),
     ("PJ205", "ok = isinstance(x, (str, Path))", "str in an isinstance() tuple"),
     ("PJ207", "raise ValueError('x')", "ValueError does not exist in JavaScript"),
@@ -124,7 +121,6 @@ CLEAN = '''
 
 from __globals__ import Error, Math
 
-from raccoon.compat import join, starts_with
 
 
 class Counter:
@@ -143,7 +139,7 @@ class Counter:
         return self.count
 
     def describe(self):
-        return f"{self.kind}: {join(self.names, ', ')} ({self.count:>3d}, {self.count / 3:.2f})"
+        return f"{self.kind}: {', '.join(self.names)} ({self.count:>3d}, {self.count / 3:.2f})"
 
 
 class Failure(Error):
@@ -167,7 +163,7 @@ def use(counter, data):
         total += len(key) + int(value) + float(str(value))
     last = counter.names[-1]
     half = Math.floor(total / 2)
-    if last is None or not starts_with(last, "a") or "b" in data:
+    if last is None or not last.strip().lower().startswith("a") or "b" in data:
         raise Failure("no a")
     parts = last.split(".")
     return [half, parts[0:], [k for k in data.keys()], data.values(), data.get("x")]

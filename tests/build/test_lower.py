@@ -75,6 +75,14 @@ def test_in(source: str, expected: str) -> None:
         ("value.get()", "value.get()"),
         ("d.update(e)", "_py.update(d, e)"),
         ("xs.insert(0, v)", "_py.insert(xs, 0, v)"),
+        ("s.startswith('a')", "_py.startswith(s, 'a')"),
+        ("s.endswith(('a', 'b'))", "_py.endswith(s, ('a', 'b'))"),
+        ("s.strip()", "_py.strip(s)"),
+        ("s.rstrip('/')", "_py.rstrip(s, '/')"),
+        ("s.lower()", "_py.lower(s)"),
+        ("', '.join(xs)", "_py.join(', ', xs)"),
+        ("s.replace('a', 'b')", "_py.replace(s, 'a', 'b')"),
+        ("s.startswith('a', 1)", "s.startswith('a', 1)"),
         ("xs.copy()", "_py.copy(xs)"),
         ("xs.append(*ys)", "xs.append(*ys)"),
         ("d.get(k, default=1)", "d.get(k, default=1)"),
@@ -259,6 +267,17 @@ SNIPPETS: dict[str, str] = {
             return [keys, copy, d, pairs, list("ab"), list(), dict(), list([1, [2]]),
                     snapshot, list({"q": 1}.values()), len(list(copy.items())), merged,
                     shallow, items, cloned]
+    """,
+    "strings": """
+        def main():
+            s = "  Hello, World  "
+            path = "/a/b//"
+            words = ["x", "y", "z"]
+            return [s.strip(), s.lstrip(), s.rstrip(), path.rstrip("/"), path.strip("/"),
+                    s.lower(), s.upper(), s.strip().startswith("Hello"), s.endswith("d"),
+                    "file.py".endswith((".js", ".py")), "abc".startswith(("x", "y")),
+                    ", ".join(words), "".join([]), "-".join("ab"), "a.b.a".replace("a", "z"),
+                    "aaa".replace("a", ""), "x".join({"k": 1, "q": 2})]
     """,
     "int_float": """
         def main():
