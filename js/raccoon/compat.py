@@ -8,7 +8,7 @@ build lowers ordinary Python — ``x is None``, ``xs.append(v)``, ``k in d``,
 to the JavaScript runtime ``raccoon/pyrt.js`` (see ``raccoon/build/_lower.py``
 and docs/client-python.md). What it does not lower is here: list helpers with
 a JavaScript meaning (``index_of`` is -1 when missing, ``remove_at``,
-``concat``, ``sort_strings``), string helpers, type tests, scheduling; the
+``concat``, ``sort_strings``), type tests, scheduling; the
 ``raccoon build`` checker points at them.
 
 Each helper has a JavaScript and a Python implementation; ``IS_JS`` picks
@@ -118,30 +118,6 @@ def _py_sort_strings(items):
 # -- strings -----------------------------------------------------------------------
 
 
-def _js_starts_with(text, prefix):
-    return text.startsWith(prefix)
-
-
-def _py_starts_with(text, prefix):
-    return text.startswith(prefix)
-
-
-def _js_ends_with(text, suffix):
-    return text.endsWith(suffix)
-
-
-def _py_ends_with(text, suffix):
-    return text.endswith(suffix)
-
-
-def _js_join(items, separator):
-    return items.join(separator)
-
-
-def _py_join(items, separator):
-    return separator.join(items)
-
-
 def _js_is_fragment(text):
     return typeof(text) == "string" and JS("/^[A-Za-z0-9_]+$/").test(text)
 
@@ -190,9 +166,6 @@ if IS_JS:
     sort_strings = _js_sort_strings
     concat = _js_concat
     same = _js_same
-    starts_with = _js_starts_with
-    ends_with = _js_ends_with
-    join = _js_join
     is_fragment = _js_is_fragment
     is_int = _js_is_int
     nparams = _js_nparams
@@ -206,9 +179,6 @@ else:
     sort_strings = _py_sort_strings
     concat = _py_concat
     same = _py_same
-    starts_with = _py_starts_with
-    ends_with = _py_ends_with
-    join = _py_join
     is_fragment = _py_is_fragment
     is_int = _py_is_int
     nparams = _py_nparams
@@ -224,7 +194,6 @@ def iterable(value):
 __all__ = [
     "IS_JS",
     "concat",
-    "ends_with",
     "index_of",
     "is_fragment",
     "is_int",
@@ -232,11 +201,9 @@ __all__ = [
     "is_object",
     "is_scalar",
     "iterable",
-    "join",
     "nparams",
     "remove_at",
     "same",
     "schedule",
     "sort_strings",
-    "starts_with",
 ]

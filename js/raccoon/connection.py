@@ -26,7 +26,7 @@ argument is the message (``RPCError`` on both sides).
 from __globals__ import Error, Math, Promise, clearTimeout, console, setTimeout
 from autobahn import __default__ as autobahn
 
-from .compat import index_of, remove_at, starts_with
+from .compat import index_of, remove_at
 from .context import NodeContext
 from .errors import NodeError, NotConnected, RPCError, rpc_error_from_wamp
 from .signal import call_handler, log_error
@@ -564,7 +564,7 @@ class Connection:
         for key in self._topics:
             entry = self._topics[key]
             exact = entry["match"] == "exact" and entry["topic"] == topic
-            prefix = entry["match"] == "prefix" and starts_with(topic, entry["topic"])
+            prefix = entry["match"] == "prefix" and topic.startswith(entry["topic"])
             if exact or prefix:
                 for result in self._deliver(entry, args, kwargs, details):
                     pending.append(result)

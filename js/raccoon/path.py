@@ -14,7 +14,7 @@ CPython ``+`` returns a ``Path`` directly. ``path.add('first')`` returns a
 
 from __globals__ import Object, Symbol
 
-from .compat import IS_JS, concat, ends_with, is_fragment, is_list, join, starts_with
+from .compat import IS_JS, concat, is_fragment, is_list
 from .errors import PathError
 
 
@@ -68,7 +68,7 @@ class Path:
             if len(colon) == 2:
                 # The string form of `path + 'x'` in JavaScript: 'base:rest'.
                 rest = colon[1]
-                if ends_with(rest, "."):
+                if rest.endswith("."):
                     rest = rest[0:-1]
                 base_parts = _split(colon[0])
                 parts = base_parts if rest == "" else concat(base_parts, _split(rest))
@@ -79,19 +79,19 @@ class Path:
             for part in path:
                 if not isinstance(part, str):
                     raise PathError("path fragments must be strings")
-            parts = _split(join(path, "."))
+            parts = _split(".".join(path))
         else:
             raise PathError("a path must be a str or Path, got " + _type_name(path))
         if base is not None:
             base_parts = base._parts if isinstance(base, Path) else _split(base)
             if not _same_parts(parts[0 : len(base_parts)], base_parts):
                 raise PathError(
-                    f"base '{join(base_parts, '.')}' is not a prefix of '{join(parts, '.')}'"
+                    f"base '{'.'.join(base_parts)}' is not a prefix of '{'.'.join(parts)}'"
                 )
             base_len = len(base_parts)
         self._parts = parts
         self._base_len = len(parts) if base_len < 0 else base_len
-        self._str = join(parts, ".")
+        self._str = ".".join(parts)
 
     # -- structure -------------------------------------------------------------------
     @property
@@ -150,10 +150,10 @@ class Path:
             return fragment
         if not isinstance(fragment, str):
             raise PathError("cannot resolve a " + _type_name(fragment) + " as a path")
-        if starts_with(fragment, "@"):
+        if fragment.startswith("@"):
             rest = fragment[1:]
             return self.base.add(rest) if rest != "" else self.base
-        if starts_with(fragment, "#"):
+        if fragment.startswith("#"):
             return _resolve_in_context(fragment, context)
         return Path(fragment)
 
@@ -172,15 +172,15 @@ class Path:
     def __repr__(self):
         if self._base_len == len(self._parts):
             return f"Path('{self._str}')"
-        return f"Path('{self._str}', base='{join(self._parts[0 : self._base_len], '.')}')"
+        return f"Path('{self._str}', base='{'.'.join(self._parts[0 : self._base_len])}')"
 
     def _primitive(self, hint):
         if hint == "string":
             return self._str
         # `path + 'x'` in JavaScript: keep the base in the string (see above).
-        base = join(self._parts[0 : self._base_len], ".")
+        base = ".".join(self._parts[0 : self._base_len])
         base_len = self._base_len
-        rest = join(self._parts[base_len:], ".")
+        rest = ".".join(self._parts[base_len:])
         return base + ":" + rest + ("." if rest != "" else "")
 
     # CPython protocol (JavaScript uses add/equals and the string form).
@@ -198,7 +198,7 @@ class Path:
         return len(self._parts)
 
     def __getattr__(self, name):
-        if starts_with(name, "_"):
+        if name.startswith("_"):
             raise AttributeError(name)  # pj: ignore[PJ207]
         return self.add(name)
 
@@ -212,7 +212,7 @@ def _make(parts, base_len):
 def _resolve_in_context(fragment, context):
     names = fragment[1:].split(".")
     key = names[0] if names[0] != "" else "root"
-    rest = join(names[1:], ".")
+    rest = ".".join(names[1:])
     if context is None:
         raise PathError(f"cannot resolve '{fragment}': no node context to look '{key}' up in")
     target = context.get(key)

@@ -30,7 +30,7 @@ convention for keyword-only parameters (``def h(self, a, *, total=0)``).
 
 from __globals__ import JS, Error, Map, Object, Promise, console
 
-from .compat import index_of, is_object, remove_at, starts_with
+from .compat import index_of, is_object, remove_at
 from .errors import NodeError, PathError
 
 HANDLES = "__raccoon_handles__"
@@ -175,7 +175,7 @@ def call(arg=None, cls=None, name=None):
 
 def is_local_target(target):
     """A handler target naming a signal of the same object (not a path)."""
-    return not starts_with(target, "@") and not starts_with(target, "#") and target.indexOf(".") < 0
+    return not target.startswith("@") and not target.startswith("#") and target.indexOf(".") < 0
 
 
 class ClassMeta:

@@ -9,7 +9,6 @@ unbind it takes them away again.
 
 from __globals__ import Error
 
-from .compat import starts_with
 from .errors import NodeError
 from .node import BOUND, UNBINDING, Node
 from .path import Path
@@ -101,7 +100,7 @@ def _remote_handler(method, exact):
         topic = exact if details is None or details.topic is None else details.topic
         if topic != exact:
             rest = topic[len(below) :]
-            if not starts_with(topic, below) or rest.indexOf(".") >= 0 or starts_with(rest, "__"):
+            if not topic.startswith(below) or rest.indexOf(".") >= 0 or rest.startswith("__"):
                 return None
         return call_handler(method, args, kwargs)
 

@@ -6,15 +6,12 @@ identity for lists and dicts."""
 from ..compat import (
     IS_JS,
     concat,
-    ends_with,
     index_of,
     is_list,
     is_object,
-    join,
     remove_at,
     same,
     sort_strings,
-    starts_with,
 )
 
 
@@ -50,7 +47,7 @@ def test_dicts():
     seen = []
     for key, value in obj.items():
         seen.append(f"{key}={value}")
-    assert join(seen, ",") == "a=1,b=2"
+    assert ",".join(seen) == "a=1,b=2"
     assert str([k for k in obj]) == "['a', 'b']" and str(list(obj.keys())) == "['a', 'b']"
     for key in list(clone):
         del clone[key]
@@ -71,7 +68,7 @@ def test_lists():
     assert len(both) == 4 and len(xs) == 3
     assert is_list(xs) and not is_list({})
     names = sort_strings(["b", "a", "c"])
-    assert join(names, ",") == "a,b,c"
+    assert ",".join(names) == "a,b,c"
     assert str([n * 10 for n in _numbers()]) == "[10, 20]"
     total = 0
     for n in _numbers():
@@ -80,7 +77,7 @@ def test_lists():
 
 
 def test_strings_and_numbers():
-    assert starts_with("abc", "ab") and ends_with("abc", "bc") and "b" in "abc"
+    assert "abc".startswith("ab") and "abc".endswith("bc") and "b" in "abc"
     assert str(None) == "None" and str(1) == "1" and str(True) == "True" and str(-2.5) == "-2.5"
     assert str({"k": [1, "x"]}) == "{'k': [1, 'x']}"
     assert (
