@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from doc_blocks import Block, apply_step, blocks, shape
 from playwright.async_api import Page, async_playwright
 from run_support import RACCOON, RaccoonProcess, assert_gone, clean_env, workspace
 
@@ -254,6 +255,127 @@ def test_dev_keeps_every_save_made_during_a_restart_or_a_build() -> None:
                 run_blocking(_saves_scenario(run, app, url, artifacts))
             except BaseException:
                 print(f"raccoon dev said:\n{run.output}")  # what the watchers did
+                raise
+            assert run.stop() == 0, run.output
+        finally:
+            run.stop()
+        assert_gone([run.pid])
+
+
+# -- the tutorial's development loop (docs/tutorial.md §5-7), step by step as written -------
+
+TUTORIAL_PASSWORD = "tutorial pass"
+
+
+def _logs_shown(run: RaccoonProcess, block: Block, since: int = 0) -> None:
+    """Each console line of *block* (by shape: numbers, paths and ports vary)
+    was printed since line *since*."""
+    printed = run.output.splitlines()[since:]
+    for line in block.text.splitlines():
+        if not line.strip() or line.startswith("$ "):
+            continue
+        pattern = shape(line)
+        assert any(pattern.search(out) for out in printed), f"{block}: {line!r} not printed"
+
+
+async def _tutorial(run: RaccoonProcess, root: Path, url: str, artifacts: Path) -> None:
+    steps = [b for b in blocks("tutorial.md") if b.kind in ("edit", "insert", "new", "dev-log")]
+    logs = [b for b in steps if b.kind == "dev-log"]
+    edits = [b for b in steps if b.kind != "dev-log"]
+    assert len(logs) == 4 and len(edits) == 5, [str(b) for b in steps]
+    _logs_shown(run, logs[0])  # §5: what raccoon run (and dev) print when they start
+    async with async_playwright() as pw:
+        browser = await launch_chromium(pw)
+        try:
+            page = await browser.new_page()
+            page.on("console", lambda m: print(f"[browser {m.type}] {m.text}"))
+            await page.goto(url)
+            await page.wait_for_selector("#raccoon-username", timeout=30_000)
+            await page.fill("#raccoon-username", "studio")
+            await page.fill("#raccoon-password", TUTORIAL_PASSWORD)
+            await page.click("#raccoon-login")
+            await page.click('button[data-action="open_projects"]', timeout=30_000)
+            await page.locator(
+                '[data-grid="projects"] .tabulator-row[data-id]', has_text="Garden"
+            ).click(timeout=30_000)
+            await page.wait_for_selector('[data-grid="tasks"][data-rows="2"]', timeout=30_000)
+            await page.screenshot(path=artifacts / "5-run.png")
+
+            # §6: a client edit: rebuilt, the page reloads, the projects stay open.
+            since = run.mark()
+            await page.evaluate(MARK)
+            apply_step(edits[0], root)
+            await run.await_for(r"client\s+rebuilt in", within=120, since=since)
+            await page.wait_for_function(RELOADED, timeout=60_000)
+            _logs_shown(run, logs[1])
+            header = '[data-grid="projects"] .tabulator-col-title'
+            await page.wait_for_function(
+                f"""() => [...document.querySelectorAll('{header}')]
+                        .some(e => e.textContent === 'Name')""",
+                timeout=60_000,
+            )
+            await page.screenshot(path=artifacts / "6-client-edit.png")
+
+            # §6: the desktop's title, in controllers.py: a restart; the page comes
+            # back logged in, with the same screens, under the new title.
+            since = run.mark()
+            await page.evaluate(MARK)
+            apply_step(edits[1], root)
+            await run.await_for(r"Ctrl-C to stop", within=120, since=since)
+            await page.wait_for_function(RELOADED, timeout=60_000)
+            _logs_shown(run, logs[2], since)
+            await page.wait_for_function(
+                """() => document.querySelector('h1.studio-title')?.textContent === 'Studio'
+                    && document.querySelector('[data-grid="projects"]') !== null""",
+                timeout=60_000,
+            )
+            assert await page.locator("#raccoon-username").count() == 0
+            await page.screenshot(path=artifacts / "6-server-edit.png")
+
+            # §7: a field: the table, the migration, the column, with raccoon dev
+            # running; the restart applies the migration and the grid shows it.
+            since = run.mark()
+            await page.evaluate(MARK)
+            for step in edits[2:]:
+                apply_step(step, root)
+            await run.await_for(r"changed: restarting", within=60, since=since)
+            await run.await_for(r"Ctrl-C to stop", within=120, since=since)
+            _logs_shown(run, logs[3], since)
+            await page.wait_for_function(RELOADED, timeout=60_000)
+            await page.locator(
+                '[data-grid="projects"] .tabulator-row[data-id]', has_text="Garden"
+            ).click(timeout=120_000)
+            await page.wait_for_function(
+                """() => [...document.querySelectorAll(
+                        '[data-grid="tasks"] .tabulator-col-title')]
+                        .some(e => e.textContent === 'Due')""",
+                timeout=120_000,
+            )
+            assert await page.locator("#raccoon-username").count() == 0
+            await page.screenshot(path=artifacts / "7-field.png")
+        finally:
+            await browser.close()
+
+
+@pytest.mark.timeout(600)
+def test_the_tutorial_development_loop_as_written() -> None:
+    default = Path(__file__).resolve().parents[2] / "tmp" / "e2e-artifacts"
+    artifacts = Path(os.environ.get("RACCOON_ARTIFACTS") or default) / "test_tutorial"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with workspace() as root:
+        new = subprocess.run(
+            [*RACCOON, "new", "studio"], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert new.returncode == 0, new.stderr
+        env = clean_env(RACCOON_PORT=str(pick_free_port()))
+        run = RaccoonProcess(root, "dev", "studio", "--password", TUTORIAL_PASSWORD, env=env)
+        try:
+            url = run.wait_for(r"open\s+(http://\S+)").group(1)
+            run.wait_for("Ctrl-C to stop")
+            try:
+                run_blocking(_tutorial(run, root, url, artifacts))
+            except BaseException:
+                print(f"raccoon dev said:\n{run.output}")
                 raise
             assert run.stop() == 0, run.output
         finally:
