@@ -215,6 +215,217 @@ export function replace(text, old, replacement) {
   return text.replace(old, replacement);
 }
 
+// -- list and dict methods that JavaScript lacks or means otherwise -----------
+
+// Python's truth: empty lists, dicts, Maps, Sets and strings are false.
+export function truthy(value) {
+  if (is_none(value)) return false;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value === 'string' || Array.isArray(value)) return value.length > 0;
+  if (value instanceof Map || value instanceof Set) return value.size > 0;
+  if (isPlain(value)) return Object.keys(value).length > 0;
+  if (typeof value.__bool__ === 'function') return value.__bool__();
+  if (typeof value.__len__ === 'function') return value.__len__() > 0;
+  return true;
+}
+
+// `d.pop(k)`, `d.pop(k, default)`, `xs.pop()`, `xs.pop(i)`
+export function pop(obj, ...args) {
+  if (Array.isArray(obj)) {
+    if (obj.length === 0) throw pyError('IndexError', 'pop from empty list');
+    if (args.length === 0) return obj.pop();
+    const at = args[0] < 0 ? obj.length + args[0] : args[0];
+    if (at < 0 || at >= obj.length) throw pyError('IndexError', 'pop index out of range');
+    return obj.splice(at, 1)[0];
+  }
+  const [key] = args;
+  if (obj instanceof Map) {
+    if (obj.has(key)) {
+      const value = obj.get(key);
+      obj.delete(key);
+      return value;
+    }
+  } else if (isPlain(obj)) {
+    if (hasOwn(obj, key)) {
+      const value = obj[key];
+      delete obj[key];
+      return value;
+    }
+  } else {
+    return obj.pop(...args);
+  }
+  if (args.length > 1) return args[1];
+  throw pyError('KeyError', repr(key));
+}
+
+// `x.clear()`
+export function clear(obj) {
+  if (Array.isArray(obj)) obj.length = 0;
+  else if (isPlain(obj)) for (const key of Object.keys(obj)) delete obj[key];
+  else obj.clear();
+}
+
+// `d.setdefault(k, default)`
+export function setdefault(obj, key, fallback = null) {
+  if (obj instanceof Map) {
+    if (!obj.has(key)) obj.set(key, fallback);
+    return obj.get(key);
+  }
+  if (!isPlain(obj)) return obj.setdefault(key, fallback);
+  if (!hasOwn(obj, key)) obj[key] = fallback;
+  return obj[key];
+}
+
+// `xs.remove(v)`: the first equal item, ValueError when there is none
+export function remove(items, value) {
+  if (!Array.isArray(items)) return items instanceof Set ? void items.delete(value) : items.remove(value);
+  const at = items.indexOf(value);
+  if (at < 0) throw pyError('ValueError', 'list.remove(x): x not in list');
+  items.splice(at, 1);
+}
+
+// `xs.index(v)`, `s.index(sub)`: ValueError when missing (JavaScript's indexOf is -1)
+export function index(items, value) {
+  if (!Array.isArray(items) && typeof items !== 'string') return items.index(value);
+  const at = items.indexOf(value);
+  if (at < 0) throw pyError('ValueError', typeof items === 'string' ? 'substring not found' : `${repr(value)} is not in list`);
+  return at;
+}
+
+// `xs.count(v)`, `s.count(sub)`
+export function count(items, value) {
+  if (typeof items === 'string') return value === '' ? items.length + 1 : items.split(value).length - 1;
+  if (!Array.isArray(items)) return items.count(value);
+  return items.filter((item) => item === value).length;
+}
+
+// `xs.extend(more)`
+export function extend(items, more) {
+  if (!Array.isArray(items)) return items.extend(more);
+  for (const value of iter(more)) items.push(value);
+}
+
+// Python's ordering of numbers, strings, booleans and lists (by items).
+export function compare(a, b) {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+      const c = compare(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  }
+  if (is_none(a) || is_none(b) || typeof a === 'object' || typeof b === 'object') {
+    throw pyError('TypeError', `'<' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// `xs.sort(key=f, reverse=True)` (stable, as in Python)
+export function sort(items, key, reverse) {
+  const k = is_none(key) ? (v) => v : key;
+  if (!Array.isArray(items)) return items.sort();
+  items.sort((a, b) => (reverse ? -compare(k(a), k(b)) : compare(k(a), k(b))));
+}
+
+// -- built-in functions ----------------------------------------------------------
+
+// `sorted(xs, key=f, reverse=True)`
+export function sorted(items, key, reverse) {
+  const copied = list(items);
+  sort(copied, key, reverse);
+  return copied;
+}
+
+function extreme(sign, name) {
+  return function (items, key, ...fallback) {
+    const k = is_none(key) ? (v) => v : key;
+    let best;
+    let found = false;
+    for (const value of iter(items)) {
+      if (!found || sign * compare(k(value), k(best)) > 0) best = value;
+      found = true;
+    }
+    if (found) return best;
+    if (fallback.length > 0) return fallback[0];
+    throw pyError('ValueError', `${name}() iterable argument is empty`);
+  };
+}
+
+// `min(xs)`, `min(a, b)`, `max(...)`, with key= and default=
+export const min = extreme(-1, 'min');
+export const max = extreme(1, 'max');
+
+// `sum(xs)`, `sum(xs, start)`
+export function sum(items, start = 0) {
+  let total = start;
+  for (const value of iter(items)) total += value;
+  return total;
+}
+
+// `any(xs)`, `all(xs)`, with Python's truth
+export function any(items) {
+  for (const value of iter(items)) if (truthy(value)) return true;
+  return false;
+}
+
+export function all(items) {
+  for (const value of iter(items)) if (!truthy(value)) return false;
+  return true;
+}
+
+// `enumerate(xs)`, `enumerate(xs, start)`: a list of [i, item]
+export function enumerate(items, start = 0) {
+  return Array.from(iter(items), (value, i) => [i + start, value]);
+}
+
+// `zip(a, b, ...)`: a list of lists, as long as the shortest
+export function zip(...lists) {
+  const arrays = lists.map((x) => Array.from(iter(x)));
+  const size = arrays.length === 0 ? 0 : Math.min(...arrays.map((a) => a.length));
+  return Array.from({ length: size }, (_, i) => arrays.map((a) => a[i]));
+}
+
+// `reversed(xs)`: a reversed copy
+export function reversed(items) {
+  return list(items).reverse();
+}
+
+// `abs(x)`
+export function abs(value) {
+  return typeof value === 'number' ? Math.abs(value) : value.__abs__();
+}
+
+// `round(x)`, `round(x, n)`: halves to even, as in Python
+export function round(value, digits) {
+  const scale = 10 ** (is_none(digits) ? 0 : digits);
+  const scaled = value * scale;
+  let rounded = Math.round(scaled);
+  if (Math.abs(scaled % 1) === 0.5 && rounded % 2 !== 0) rounded -= 1;
+  return is_none(digits) ? rounded : rounded / scale;
+}
+
+const TYPE_TESTS = {
+  list: (v) => Array.isArray(v),
+  tuple: (v) => Array.isArray(v),
+  dict: (v) => isPlain(v) || v instanceof Map,
+  set: (v) => v instanceof Set,
+  frozenset: (v) => v instanceof Set,
+  str: (v) => typeof v === 'string',
+  bool: (v) => typeof v === 'boolean',
+  int: (v) => typeof v === 'boolean' || Number.isInteger(v),
+  float: (v) => typeof v === 'number',
+};
+
+// `isinstance(x, list)`, `isinstance(x, (dict, Foo))`: a built-in type is
+// passed by name ('list'), a class as itself.
+export function isinstance(value, kinds) {
+  for (const kind of Array.isArray(kinds) ? kinds : [kinds]) {
+    if (typeof kind === 'string' ? TYPE_TESTS[kind](value) : value instanceof kind) return true;
+  }
+  return false;
+}
+
 function numberStr(value) {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';

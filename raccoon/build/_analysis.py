@@ -95,36 +95,6 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     )
 
 
-def _is_dict_value(node: ast.expr) -> bool:
-    return isinstance(node, (ast.Dict, ast.DictComp)) or (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
-    )
-
-
-def _dict_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names a function binds to plain objects (dict literals, dict-annotated
-    parameters)."""
-    names: set[str] = set()
-    args = func.args
-    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-        ann = arg.annotation
-        if isinstance(ann, ast.Subscript):
-            ann = ann.value
-        if isinstance(ann, ast.Name) and ann.id == "dict":
-            names.add(arg.arg)
-    for node in _own_nodes(func):
-        if isinstance(node, ast.Assign) and _is_dict_value(node.value):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and node.value is not None
-            and _is_dict_value(node.value)
-        ):
-            names.add(node.target.id)
-    return names
-
-
 def _call_name(node: ast.expr) -> str | None:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return node.func.id

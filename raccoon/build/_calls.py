@@ -11,7 +11,6 @@ from raccoon.build._analysis import (
 )
 from raccoon.build._rules import (
     _CAPITALIZED_CALLS,
-    _DICT_METHODS,
     _ISINSTANCE_TYPES,
     _NO_JS_BUILTINS,
     _PY_CONTAINER_METHODS,
@@ -30,9 +29,6 @@ class CallChecks(ast.NodeVisitor):
     classes: dict[str, set[str]]
     for_iters: set[int]
     allowed_reserved: set[int]
-    in_iterable: set[int]
-    dict_scopes: list[set[str]]
-    dict_attrs: set[str]
     class_methods: set[str]
 
     def report(self, node: ast.AST, code: str, message: str, fix: str) -> None:
@@ -62,8 +58,6 @@ class CallChecks(ast.NodeVisitor):
                 kinds = node.args[1]
                 for kind in kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]:
                     self.allowed_reserved.add(id(kind))
-            if func.id == "iterable":
-                self.in_iterable.update(id(a) for a in node.args)
         for kw in node.keywords:
             if kw.arg is None:
                 self.report(
@@ -109,17 +103,8 @@ class CallChecks(ast.NodeVisitor):
                 node, "PJ209", f"{name}() does not exist in JavaScript", _NO_JS_BUILTINS[name]
             )
         elif name == "isinstance" and len(node.args) == 2:
-            many = isinstance(node.args[1], ast.Tuple)
-            types = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
-            for t in types:
-                if many and isinstance(t, ast.Name) and t.id in ("str", "int", "float"):
-                    self.report(
-                        node,
-                        "PJ205",
-                        f"{t.id} in an isinstance() tuple becomes `x instanceof {t.id}`, "
-                        "an undefined name (only a lone str, int or float is translated)",
-                        f"split it: isinstance(x, {t.id}) or isinstance(x, Other)",
-                    )
+            kinds = node.args[1]
+            for t in kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]:
                 if isinstance(t, ast.Name) and t.id in _ISINSTANCE_TYPES:
                     self.report(
                         node,
@@ -167,60 +152,13 @@ class CallChecks(ast.NodeVisitor):
                 ".split() without exactly one separator differs in JavaScript",
                 "pass one separator and slice the result",
             )
-        elif (
-            method in _PY_CONTAINER_METHODS
-            and _PY_CONTAINER_METHODS[method][0] in (-1, nargs)
-            and id(node) not in self.in_iterable
-        ):
+        elif method in _PY_CONTAINER_METHODS and _PY_CONTAINER_METHODS[method][0] in (-1, nargs):
             self.report(
                 node,
                 "PJ203",
-                f".{method}() is a Python container method (plain JS objects and arrays lack "
-                "it or differ)",
+                f".{method}() is a Python container method the build does not lower",
                 _PY_CONTAINER_METHODS[method][1],
             )
-        elif method in _DICT_METHODS and self._is_plain_object(func.value):
-            self.report(
-                node,
-                "PJ203",
-                f".{method}() on a plain object: JavaScript objects have no dict methods",
-                _DICT_METHODS[method],
-            )
-        elif method == "pop" and nargs >= 1:
-            self.report(
-                node,
-                "PJ203",
-                ".pop(i) ignores its argument in JavaScript (it removes the last item)",
-                "use compat.remove_at(xs, i), or `del obj[key]` for an object",
-            )
-        elif method == "remove" and nargs == 1:
-            self.report(
-                node,
-                "PJ203",
-                ".remove(x) does not exist on JavaScript arrays",
-                "use compat.remove_at(xs, compat.index_of(xs, x))",
-            )
-        elif method == "sort" and (nargs == 0 or node.keywords):
-            self.report(
-                node,
-                "PJ203",
-                ".sort() sorts numbers as strings in JavaScript, and takes no key=",
-                "pass a comparator: xs.sort(lambda a, b: a - b), or compat.sort_strings(xs)",
-            )
-
-    def _is_plain_object(self, node: ast.expr) -> bool:
-        if isinstance(node, (ast.Dict, ast.DictComp)):
-            return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            return node.func.id == "dict"
-        if isinstance(node, ast.Name):
-            return any(node.id in scope for scope in self.dict_scopes)
-        return (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == "self"
-            and node.attr in self.dict_attrs
-        )
 
     def _check_keywords(self, node: ast.Call, name: str, sig: _Signature | None) -> None:
         if sig is None:

@@ -43,7 +43,6 @@ from pathlib import Path
 
 from raccoon.build._analysis import (
     ModuleIndex,
-    _is_dict_value,
     _is_none,
     _is_str_node,
     _own_nodes,
@@ -95,9 +94,6 @@ class _Checker(CallChecks, DefinitionChecks):
         self.func_depth = 0
         self.reported_names: set[int] = set()
         self.allowed_reserved: set[int] = set()
-        self.in_iterable: set[int] = set()
-        self.dict_scopes: list[set[str]] = [set()]
-        self.dict_attrs: set[str] = set()
         self.class_methods: set[str] = set()
 
     # -- reporting -----------------------------------------------------------------
@@ -441,9 +437,6 @@ def check_source(
     if index is not None and dotted is not None:
         checker.functions.update(_resolve_imports(tree, dotted, index))
     checker.collect(tree)
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and _is_dict_value(stmt.value):
-            checker.dict_scopes[0].update(t.id for t in stmt.targets if isinstance(t, ast.Name))
     # for-loop iterables are known before their calls are visited
     for node in ast.walk(tree):
         if isinstance(node, (ast.For, ast.comprehension)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from raccoon.build._analysis import _call_name, _dict_names, _is_dict_value, _is_docstring
+from raccoon.build._analysis import _call_name, _is_docstring
 from raccoon.build._rules import _JS_RESERVED, _PYTHON_ONLY_MODULES, _unicode_prefix
 
 __all__ = ["DefinitionChecks"]
@@ -20,8 +20,6 @@ class DefinitionChecks(ast.NodeVisitor):
     class_depth: int
     func_depth: int
     reported_names: set[int]
-    dict_scopes: list[set[str]]
-    dict_attrs: set[str]
     class_methods: set[str]
 
     def report(self, node: ast.AST, code: str, message: str, fix: str) -> None:
@@ -105,7 +103,6 @@ class DefinitionChecks(ast.NodeVisitor):
         self._check_name(node, node.name)
         self._check_super_init(node)
         self.class_depth += 1
-        outer_attrs = self.dict_attrs
         outer_methods = self.class_methods
         self.class_methods = {
             item.name
@@ -116,21 +113,10 @@ class DefinitionChecks(ast.NodeVisitor):
                 for d in item.decorator_list
             )
         }
-        self.dict_attrs = set()
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._check_method_decorators(item)
-                for sub in ast.walk(item):
-                    if isinstance(sub, ast.Assign) and _is_dict_value(sub.value):
-                        for target in sub.targets:
-                            if (
-                                isinstance(target, ast.Attribute)
-                                and isinstance(target.value, ast.Name)
-                                and target.value.id == "self"
-                            ):
-                                self.dict_attrs.add(target.attr)
         self.generic_visit(node)
-        self.dict_attrs = outer_attrs
         self.class_methods = outer_methods
         self.class_depth -= 1
 
@@ -217,11 +203,9 @@ class DefinitionChecks(ast.NodeVisitor):
             )
         self._check_name(node, node.name)
         self._check_arg_names(args)
-        self.dict_scopes.append(_dict_names(node))
         self.func_depth += 1
         self.generic_visit(node)
         self.func_depth -= 1
-        self.dict_scopes.pop()
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function

@@ -14,6 +14,22 @@ of the node it replaces, so the source map still leads to the Python line.
 
 Under CPython the same modules run unlowered: the runtime is written once,
 in JavaScript.
+
+Why a transform of the Python AST, before JavaScripthon, rather than a pass
+over the JavaScript after it: only the Python says what was meant. Once
+translated, ``len(x)`` is ``x.length``, ``x is None`` is ``x === null`` and
+``for k in d`` an index loop — the same JavaScript as code that meant
+exactly that; and JavaScripthon refuses some constructs (f-string format
+specs) before a later pass could see them. Rewriting the Python keeps one
+parser (:mod:`ast`), keeps each construct's line and column (JavaScripthon's
+source map is computed from the lowered tree, whose new nodes carry the
+positions of the ones they replace), and leaves the checker and CPython
+reading the text the author wrote.
+
+Receivers are not typed: a method call is lowered by name (``x.append(v)``,
+``d.get(k)``, ``s.strip()``...), and the runtime helper keeps the
+receiver's own method when it is not a list, a dict, a Map or a string (a
+class of ours with a ``get``, a JavaScript array's ``join``).
 """
 
 from __future__ import annotations
@@ -31,6 +47,48 @@ RUNTIME_NAME = "_py"
 # loop, iterable() its for...of).
 _LOOP_KEEP = frozenset({"range", "iterable"})
 _DICT_VIEWS = frozenset({"items", "keys", "values"})
+# List and dict methods lowered, with the argument counts lowered.
+_CONTAINER_METHODS = {
+    "pop": (0, 1, 2),
+    "clear": (0,),
+    "setdefault": (1, 2),
+    "remove": (1,),
+    "index": (1,),
+    "count": (1,),
+    "extend": (1,),
+}
+# Built-in functions lowered (min and max with several arguments too).
+_BUILTINS = {
+    "sorted": (1,),
+    "min": (1,),
+    "max": (1,),
+    "sum": (1, 2),
+    "any": (1,),
+    "all": (1,),
+    "enumerate": (1, 2),
+    "zip": (1, 2, 3, 4),
+    "reversed": (1,),
+    "abs": (1,),
+    "round": (1, 2),
+}
+# Built-ins that can be passed as values, and their runtime names.
+_VALUES = {
+    "len": "len",
+    "str": "str",
+    "repr": "repr",
+    "int": "to_int",
+    "float": "to_float",
+    "abs": "abs",
+    "sorted": "sorted",
+    "sum": "sum",
+    "any": "any",
+    "all": "all",
+}
+# Runtime helpers that return a new array.
+_ARRAYS = _DICT_VIEWS | {"list", "sorted", "enumerate", "zip", "reversed"}
+_TYPE_NAMES = frozenset(
+    {"list", "tuple", "dict", "set", "frozenset", "str", "bool", "int", "float"}
+)
 # String methods lowered, with the argument counts lowered.
 _STRING_METHODS = {
     "startswith": (1,),
@@ -87,7 +145,7 @@ def _is_list(node: ast.AST) -> bool:
         and isinstance(node.func, ast.Attribute)
         and isinstance(node.func.value, ast.Name)
         and node.func.value.id == RUNTIME_NAME
-        and (node.func.attr in _DICT_VIEWS or node.func.attr == "list")
+        and node.func.attr in _ARRAYS
     )
 
 
@@ -119,12 +177,29 @@ class _Lowerer(ast.NodeTransformer):
         return node
 
     # -- calls: methods and built-ins ----------------------------------------------------
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        # a built-in passed as a value: sorted(xs, key=len)
+        if isinstance(node.ctx, ast.Load) and node.id in _VALUES:
+            attr = ast.Attribute(ast.Name(RUNTIME_NAME, ast.Load()), _VALUES[node.id], ast.Load())
+            self.used = True
+            return _at(attr, node)
+        return node
+
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name):
+            node.func = self.visit(node.func)
+        is_type_test = isinstance(node.func, ast.Name) and node.func.id == "isinstance"
+        # the types of isinstance(x, str) stay names
+        node.args = [
+            a if is_type_test and i == 1 else self.visit(a) for i, a in enumerate(node.args)
+        ]
+        for kw in node.keywords:
+            kw.value = self.visit(kw.value)
         func = node.func
-        plain = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
-        if not plain:
+        if any(isinstance(a, ast.Starred) for a in node.args):
             return node
+        if node.keywords:
+            return self._with_keywords(node)
         nargs = len(node.args)
         if isinstance(func, ast.Attribute):
             name, receiver = func.attr, func.value
@@ -132,6 +207,10 @@ class _Lowerer(ast.NodeTransformer):
                 return self.rt("append", [receiver, node.args[0]], node)
             if name in _STRING_METHODS and nargs in _STRING_METHODS[name]:
                 return self.rt(name, [receiver, *node.args], node)
+            if name in _CONTAINER_METHODS and nargs in _CONTAINER_METHODS[name]:
+                return self.rt(name, [receiver, *node.args], node)
+            if name == "sort" and nargs == 0:
+                return self.rt("sort", [receiver], node)
             if name == "insert" and nargs == 2:
                 return self.rt("insert", [receiver, *node.args], node)
             if name == "get" and nargs in (1, 2):
@@ -148,11 +227,59 @@ class _Lowerer(ast.NodeTransformer):
                 return self.rt(func.id, node.args, node)
             if func.id == "int" and nargs in (1, 2):
                 return self.rt("to_int", node.args, node)
+            if func.id in _BUILTINS and nargs in _BUILTINS[func.id]:
+                return self.rt(func.id, node.args, node)
+            if func.id in ("min", "max") and nargs > 1:
+                return self.rt(func.id, [_at(ast.List(node.args, ast.Load()), node)], node)
+            if func.id == "isinstance" and nargs == 2:
+                return self._isinstance(node)
             if func.id in ("list", "dict") and nargs <= 1:
                 return self.rt(func.id, node.args, node)
             if func.id == "float" and nargs == 1:
                 return self.rt("to_float", node.args, node)
         return node
+
+    def _with_keywords(self, node: ast.Call) -> ast.AST:
+        """``xs.sort(key=f, reverse=True)``, ``sorted(xs, key=f)``,
+        ``min(xs, key=f, default=d)``: keywords become positional arguments
+        of the runtime helper; other keyword calls are left alone."""
+        func = node.func
+        words = {kw.arg: kw.value for kw in node.keywords}
+        if None in words:
+            return node
+        none = _at(ast.Constant(None), node)
+        if isinstance(func, ast.Attribute) and func.attr == "sort" and not node.args:
+            if set(words) <= {"key", "reverse"}:
+                rest = [words.get("key", none), words.get("reverse", none)]
+                return self.rt("sort", [func.value, *rest], node)
+        if isinstance(func, ast.Name) and func.id == "sorted" and len(node.args) == 1:
+            if set(words) <= {"key", "reverse"}:
+                rest = [words.get("key", none), words.get("reverse", none)]
+                return self.rt("sorted", [node.args[0], *rest], node)
+        if isinstance(func, ast.Name) and func.id in ("min", "max") and node.args:
+            if set(words) <= {"key", "default"} and (len(node.args) == 1 or "default" not in words):
+                items = (
+                    node.args[0]
+                    if len(node.args) == 1
+                    else _at(ast.List(node.args, ast.Load()), node)
+                )
+                rest = [words.get("key", none)]
+                if "default" in words:
+                    rest.append(words["default"])
+                return self.rt(func.id, [items, *rest], node)
+        return node
+
+    def _isinstance(self, node: ast.Call) -> ast.AST:
+        kinds = node.args[1]
+        names = kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]
+        if not any(isinstance(k, ast.Name) and k.id in _TYPE_NAMES for k in names):
+            return node  # JavaScripthon's own `instanceof`
+        tests: list[ast.expr] = [
+            _at(ast.Constant(k.id), k) if isinstance(k, ast.Name) and k.id in _TYPE_NAMES else k
+            for k in names
+        ]
+        kind: ast.expr = tests[0] if len(tests) == 1 else _at(ast.List(tests, ast.Load()), kinds)
+        return self.rt("isinstance", [node.args[0], kind], node)
 
     # -- f-strings -----------------------------------------------------------------------
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:

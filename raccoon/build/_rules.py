@@ -109,19 +109,8 @@ _BUILTIN_EXCEPTIONS = frozenset(
     "ZeroDivisionError".split()
 )
 _NO_JS_BUILTINS = {
-    "sorted": "copy the list and call compat.sort_strings(), or sort with a JS comparator",
-    "min": "use Math.min(...xs) (from __globals__ import Math)",
-    "max": "use Math.max(...xs) (from __globals__ import Math)",
-    "sum": "add in a for loop",
-    "enumerate": "loop with `for i in range(len(xs))`",
-    "zip": "loop with `for i in range(len(xs))` over both lists",
-    "any": "loop and return early",
-    "all": "loop and return early",
     "map": "use a list comprehension",
     "filter": "use a list comprehension with `if`",
-    "reversed": "copy the list (xs[0:]) and call .reverse()",
-    "abs": "use Math.abs(x) (from __globals__ import Math)",
-    "round": "use Math.round(x) (from __globals__ import Math)",
     "hash": "use the string form of the value as a key",
     "id": "keep an explicit counter",
     "iter": "iterate with `for x in iterable(...)`",
@@ -171,24 +160,10 @@ _PY_STRING_METHODS = {
     "swapcase": "write the loop explicitly",
     "center": "use padStart/padEnd",
 }
-# Python container methods JavaScript arrays and objects lack or implement
-# differently. Policy: forbidden whatever the receiver (with the number of
-# arguments Python uses: Object.keys(obj) is fine); compat has helpers.
+# Python container methods the build does not lower (see ._lower for those it
+# does), judged by name and argument count whatever the receiver.
 _PY_CONTAINER_METHODS = {
-    "setdefault": (-1, "test `key in obj` and assign"),
-    "popitem": (0, "pick a key with `for key in obj` and delete it"),
-    "extend": (1, "use compat.concat(xs, ys) or append in a loop"),
-    "index": (1, "use compat.index_of(xs, v) (-1 when missing)"),
-    "count": (1, "count in a loop"),
-}
-# Dict methods plain JavaScript objects lack (get, keys, values, items, update
-# and copy are lowered by the build, see ._lower): reported when the receiver is known to be
-# a plain object (assigned a dict literal or dict() in the same
-# scope, a parameter annotated dict, or self.x = {} in the class), since our
-# own classes (Value, ReactiveDict, NodeContext) have get/update methods.
-_DICT_METHODS = {
-    "clear": "assign a new {} (or delete the keys in a loop)",
-    "pop": "read it, then `del obj[key]`",
+    "popitem": (0, "pick a key with `for key in obj`, then obj.pop(key)"),
 }
 _CAPITALIZED_CALLS = {
     "String": "use str(x)",
@@ -198,12 +173,6 @@ _CAPITALIZED_CALLS = {
     "BigInt": "use JS('BigInt')(x)",
 }
 _ISINSTANCE_TYPES = {
-    "list": "compat.is_list(x)",
-    "tuple": "compat.is_list(x)",
-    "dict": "compat.is_object(x)",
-    "set": "isinstance(x, Set) with `from __globals__ import Set`",
-    "frozenset": "isinstance(x, Set) with `from __globals__ import Set`",
-    "bool": "typeof(x) == 'boolean'",
     "bytes": "isinstance(x, Uint8Array)",
     "object": "typeof(x) == 'object'",
 }

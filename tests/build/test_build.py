@@ -98,7 +98,7 @@ def test_packages_need_an_init_and_distinct_names(tmp_path: Path) -> None:
 
 
 def test_raccoon_build_check_reports_file_line_and_fix(tmp_path: Path) -> None:
-    app = _app(tmp_path, "def f(xs):\n    return xs.index(1)\n")
+    app = _app(tmp_path, "def f(d):\n    return d.popitem()\n")
     proc = subprocess.run(
         [*RACCOON, "build", "--check", str(app)],
         capture_output=True,
@@ -107,8 +107,8 @@ def test_raccoon_build_check_reports_file_line_and_fix(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 1
-    assert "src/shop/catalog.py:2:12: PJ203 .index() is a Python container method" in proc.stdout
-    assert "→ use compat.index_of(xs, v)" in proc.stdout
+    assert "src/shop/catalog.py:2:12: PJ203 .popitem() is a Python container method" in proc.stdout
+    assert "→ pick a key with `for key in obj`, then obj.pop(key)" in proc.stdout
 
 
 def test_an_application_builds_and_runs_with_the_framework(tmp_path: Path) -> None:

@@ -44,24 +44,15 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ122", "y = xs[1:5:2]", "slices with a step"),
     ("PJ123", "from x import *", "star imports"),
     ("PJ201", "async def f():\n    yield 1", "async generators"),
-    ("PJ203", "i = xs.index(3)", ".index()"),
-    ("PJ203", "xs.extend(ys)", ".extend() is a Python container method"),
-    ("PJ203", "xs.sort()", "sorts numbers as strings"),
-    ("PJ203", "x = xs.pop(0)", ".pop(i) ignores its argument"),
-    ("PJ203", "def f(d: dict):\n    d.clear()", ".clear() on a plain object"),
+    ("PJ203", "k = d.popitem()", ".popitem() is a Python container method"),
     ("PJ204", "s = '{} x'.format(a)", ".format()"),
     ("PJ204", "s = name.title()", ".title() is a Python string method"),
-    ("PJ205", "ok = isinstance(x, list)", "isinstance(x, list)"),
-    ("PJ205", "ok = isinstance(x, (str, Path))", "str in an isinstance() tuple"),
+    ("PJ205", "ok = isinstance(x, bytes)", "isinstance(x, bytes)"),
     ("PJ207", "raise ValueError('x')", "ValueError does not exist in JavaScript"),
     ("PJ207", "try:\n    f()\nexcept KeyError:\n    pass", "KeyError does not exist"),
     ("PJ208", "s = '%s items' % n", "formatting becomes a numeric remainder"),
-    ("PJ209", "xs = sorted(ys)", "sorted() does not exist"),
-    ("PJ209", "m = max(a, b)", "max() does not exist"),
-    ("PJ209", "for i, x in iterable(enumerate(xs)):\n    pass", "enumerate() does not exist"),
-    ("PJ209", "pairs = zip(a, b)", "zip() does not exist"),
-    ("PJ209", "ok = any(xs)", "any() does not exist"),
-    ("PJ209", "n = sum(xs)", "sum() does not exist"),
+    ("PJ209", "ys = map(f, xs)", "map() does not exist"),
+    ("PJ209", "n = divmod(a, b)", "divmod() does not exist"),
     ("PJ209", "xs = list(ys, zs)", "list() with keywords or several arguments"),
     ("PJ209", "d = dict(a=1)", "dict() with keywords"),
     ("PJ210", "xs = range(3)", "range() exists only as a for loop header"),
@@ -175,10 +166,10 @@ def test_clean_code_passes() -> None:
 
 
 def test_ignore_comments_silence_one_line() -> None:
-    source = "xs.index(1)  # pj: ignore[PJ203]\nys.index(2)\nzs.index(3)  # pj: ignore\n"
+    source = "d.popitem()  # pj: ignore[PJ203]\nd.popitem()\nd.popitem()  # pj: ignore\n"
     found = check_source(source, "m.py")
     assert [(v.line, v.code) for v in found] == [(2, "PJ203")]
-    other = check_source("xs.index(1)  # pj: ignore[PJ204]\n", "m.py")
+    other = check_source("d.popitem()  # pj: ignore[PJ204]\n", "m.py")
     assert [v.code for v in other] == ["PJ203"]
 
 

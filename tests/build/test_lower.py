@@ -83,6 +83,18 @@ def test_in(source: str, expected: str) -> None:
         ("', '.join(xs)", "_py.join(', ', xs)"),
         ("s.replace('a', 'b')", "_py.replace(s, 'a', 'b')"),
         ("s.startswith('a', 1)", "s.startswith('a', 1)"),
+        ("d.pop(k)", "_py.pop(d, k)"),
+        ("xs.pop()", "_py.pop(xs)"),
+        ("d.setdefault(k, [])", "_py.setdefault(d, k, [])"),
+        ("xs.remove(v)", "_py.remove(xs, v)"),
+        ("xs.index(v)", "_py.index(xs, v)"),
+        ("xs.count(v)", "_py.count(xs, v)"),
+        ("xs.extend(ys)", "_py.extend(xs, ys)"),
+        ("d.clear()", "_py.clear(d)"),
+        ("xs.sort()", "_py.sort(xs)"),
+        ("xs.sort(key=f)", "_py.sort(xs, f, None)"),
+        ("xs.sort(reverse=True)", "_py.sort(xs, None, True)"),
+        ("xs.sort(compare)", "xs.sort(compare)"),
         ("xs.copy()", "_py.copy(xs)"),
         ("xs.append(*ys)", "xs.append(*ys)"),
         ("d.get(k, default=1)", "d.get(k, default=1)"),
@@ -106,6 +118,21 @@ def test_methods(source: str, expected: str) -> None:
         ("list()", "_py.list()"),
         ("dict(d)", "_py.dict(d)"),
         ("dict(a=1)", "dict(a=1)"),
+        ("sorted(xs)", "_py.sorted(xs)"),
+        ("sorted(xs, key=f, reverse=r)", "_py.sorted(xs, f, r)"),
+        ("min(xs)", "_py.min(xs)"),
+        ("max(a, b)", "_py.max([a, b])"),
+        ("max(xs, key=f, default=0)", "_py.max(xs, f, 0)"),
+        ("sum(xs)", "_py.sum(xs)"),
+        ("any(xs)", "_py.any(xs)"),
+        ("enumerate(xs, 1)", "_py.enumerate(xs, 1)"),
+        ("zip(a, b)", "_py.zip(a, b)"),
+        ("reversed(xs)", "_py.reversed(xs)"),
+        ("abs(x)", "_py.abs(x)"),
+        ("round(x, 2)", "_py.round(x, 2)"),
+        ("isinstance(x, list)", "_py.isinstance(x, 'list')"),
+        ("isinstance(x, (dict, Foo))", "_py.isinstance(x, ['dict', Foo])"),
+        ("isinstance(x, Foo)", "isinstance(x, Foo)"),
     ],
 )
 def test_builtins(source: str, expected: str) -> None:
@@ -138,6 +165,10 @@ def test_f_strings(source: str, expected: str) -> None:
         ("for x in iterable(g):\n    pass", "for x in iterable(g):\n    pass"),
         ("[k for k in d]", "[k for k in _py.seq(d)]"),
         ("[v for v in d.values()]", "[v for v in _py.values(d)]"),
+        (
+            "for i, x in enumerate(xs):\n    pass",
+            "for i, x in iterable(_py.enumerate(xs)):\n    pass",
+        ),
         ("for x in [1, 2]:\n    pass", "for x in [1, 2]:\n    pass"),
         ("[i for i in range(2)]", "[i for i in range(2)]"),
     ],
@@ -278,6 +309,53 @@ SNIPPETS: dict[str, str] = {
                     "file.py".endswith((".js", ".py")), "abc".startswith(("x", "y")),
                     ", ".join(words), "".join([]), "-".join("ab"), "a.b.a".replace("a", "z"),
                     "aaa".replace("a", ""), "x".join({"k": 1, "q": 2})]
+    """,
+    "container_methods": """
+        def main():
+            d = {"a": 1, "b": None, "c": [3]}
+            popped = [d.pop("a"), d.pop("zz", "dflt"), d.pop("b")]
+            xs = [5, 1, 4, 1]
+            last = xs.pop()
+            first = xs.pop(0)
+            xs.extend([9, 2])
+            xs.extend({"k": 1})
+            found = [xs.index(4), xs.count(1), "banana".count("a"), "abc".index("c")]
+            xs.remove(9)
+            ys = [3, 1, 2]
+            ys.sort()
+            words = ["bb", "a", "ccc"]
+            words.sort(key=len, reverse=True)
+            pairs = [[2, "b"], [1, "z"], [2, "a"]]
+            pairs.sort()
+            groups = {}
+            groups.setdefault("x", []).append(1)
+            groups.setdefault("x", []).append(2)
+            cleared = [1, 2]
+            cleared.clear()
+            emptied = {"q": 1}
+            emptied.clear()
+            return [popped, d, last, first, xs, found, ys, words, pairs, groups, cleared,
+                    emptied]
+    """,
+    "builtins": """
+        def main():
+            xs = [3, 1, 2]
+            names = ["bob", "al", "christine"]
+            rows = []
+            for i, name in enumerate(names, 1):
+                rows.append(f"{i}:{name}")
+            zipped = []
+            for a, b in zip(xs, names):
+                zipped.append([a, b])
+            return [sorted(xs), xs, sorted(names, key=len), sorted(xs, reverse=True),
+                    min(xs), max(xs), min(4, 2, 8), max(names, key=len), min([], default=None),
+                    sum(xs), sum([]), sum([0.5, 0.25], 1), any([0, "", None]), any([0, [1]]),
+                    all([]), all([1, [], 2]), any([[], {}]), rows, zipped,
+                    list(reversed(xs)), abs(-3), round(2.5), round(3.5), round(-2.5),
+                    round(2.675, 1), round(7), [list(e) for e in enumerate("ab")],
+                    isinstance(xs, list), isinstance({}, dict), isinstance("s", str),
+                    isinstance(True, int), isinstance(1, (str, list)), isinstance(None, dict),
+                    isinstance([], (dict, set))]
     """,
     "int_float": """
         def main():
