@@ -7,8 +7,8 @@ build lowers ordinary Python — ``x is None``, ``xs.append(v)``, ``k in d``,
 ``d.get(k, default)``, ``len(x)``, ``str(x)``, f-strings, dict iteration —
 to the JavaScript runtime ``raccoon/pyrt.js`` (see ``raccoon/build/_lower.py``
 and docs/client-python.md). What it does not lower is here: list helpers with
-a JavaScript meaning (``index_of`` is -1 when missing, ``remove_at``,
-``concat``, ``sort_strings``), type tests, scheduling; the
+a JavaScript meaning (``index_of`` is -1 when missing, ``concat``), value
+tests (``same``, ``is_int``, ``is_fragment``), functions and scheduling; the
 ``raccoon build`` checker points at them.
 
 Each helper has a JavaScript and a Python implementation; ``IS_JS`` picks
@@ -19,7 +19,7 @@ once transpiled; under CPython the ``__globals__`` shim installed by
 
 # Under CPython the shim also provides the Python modules the Python halves
 # use (an `import` inside a function would become an invalid JS import).
-from __globals__ import JS, Array, Number, Object, Promise, py
+from __globals__ import JS, Number, Promise, py
 
 IS_JS = JS("true")
 
@@ -39,36 +39,7 @@ def _py_same(a, b):
     return type(a) is type(b) and scalar and a == b
 
 
-def _js_is_object(value):
-    return (
-        value is not JS("null")
-        and typeof(value) == "object"
-        and Object.getPrototypeOf(value) is Object.prototype
-    )
-
-
-def _py_is_object(value):
-    return isinstance(value, dict)
-
-
 # -- lists -------------------------------------------------------------------------
-
-
-def _js_is_scalar(value):
-    kind = typeof(value)
-    return kind == "string" or kind == "number" or kind == "boolean" or kind == "bigint"
-
-
-def _py_is_scalar(value):
-    return isinstance(value, str) or isinstance(value, int) or isinstance(value, float)
-
-
-def _js_is_list(value):
-    return Array.isArray(value)
-
-
-def _py_is_list(value):
-    return isinstance(value, (list, tuple))
 
 
 def _js_index_of(items, value):
@@ -82,37 +53,12 @@ def _py_index_of(items, value):
     return -1
 
 
-def _js_remove_at(items, index):
-    return items.splice(index, 1)[0]
-
-
-def _py_remove_at(items, index):
-    return items.pop(index)
-
-
 def _js_concat(first, second):
     return first.concat(second)
 
 
 def _py_concat(first, second):
     return list(first) + list(second)
-
-
-def _js_sort_strings(items):
-    def compare(a, b):
-        if a < b:
-            return -1
-        if a > b:
-            return 1
-        return 0
-
-    items.sort(compare)
-    return items
-
-
-def _py_sort_strings(items):
-    items.sort()
-    return items
 
 
 # -- strings -----------------------------------------------------------------------
@@ -158,12 +104,7 @@ def _py_schedule(callback):
 
 
 if IS_JS:
-    is_object = _js_is_object
-    is_list = _js_is_list
-    is_scalar = _js_is_scalar
     index_of = _js_index_of
-    remove_at = _js_remove_at
-    sort_strings = _js_sort_strings
     concat = _js_concat
     same = _js_same
     is_fragment = _js_is_fragment
@@ -171,12 +112,7 @@ if IS_JS:
     nparams = _js_nparams
     schedule = _js_schedule
 else:
-    is_object = _py_is_object
-    is_list = _py_is_list
-    is_scalar = _py_is_scalar
     index_of = _py_index_of
-    remove_at = _py_remove_at
-    sort_strings = _py_sort_strings
     concat = _py_concat
     same = _py_same
     is_fragment = _py_is_fragment
@@ -197,13 +133,8 @@ __all__ = [
     "index_of",
     "is_fragment",
     "is_int",
-    "is_list",
-    "is_object",
-    "is_scalar",
     "iterable",
     "nparams",
-    "remove_at",
     "same",
     "schedule",
-    "sort_strings",
 ]

@@ -26,7 +26,7 @@ argument is the message (``RPCError`` on both sides).
 from __globals__ import Error, Math, Promise, clearTimeout, console, setTimeout
 from autobahn import __default__ as autobahn
 
-from .compat import index_of, remove_at
+from .compat import index_of
 from .context import NodeContext
 from .errors import NodeError, NotConnected, RPCError, rpc_error_from_wamp
 from .signal import call_handler, log_error
@@ -122,7 +122,7 @@ class Connection:
         def remove():
             index = index_of(callbacks, callback)
             if index >= 0:
-                remove_at(callbacks, index)
+                callbacks.pop(index)
 
         return remove
 
@@ -162,7 +162,7 @@ class Connection:
                 def expire():
                     index = index_of(waiters, waiter)
                     if index >= 0:
-                        remove_at(waiters, index)
+                        waiters.pop(index)
                     reject(
                         NotConnected(
                             f"{name}: no WAMP session with {url} within {timeout} s; "
@@ -501,7 +501,7 @@ class Connection:
         entry = sub["entry"]
         index = index_of(entry["callbacks"], sub)
         if index >= 0:
-            remove_at(entry["callbacks"], index)
+            entry["callbacks"].pop(index)
         if len(entry["callbacks"]) > 0:
             return
         if entry["key"] in self._topics and self._topics[entry["key"]] is entry:

@@ -20,7 +20,7 @@ names of the methods below.
 
 from __globals__ import Object
 
-from .compat import IS_JS, index_of, sort_strings
+from .compat import IS_JS
 
 
 class JSNodeContext:
@@ -69,10 +69,10 @@ class JSNodeContext:
         ctx = self
         while ctx is not None:
             for key in Object.keys(ctx):
-                if index_of(found, key) < 0:
+                if key not in found:
                     found.append(key)
             ctx = ctx.parent
-        return sort_strings(found)
+        return sorted(found)
 
 
 class _PyNodeContext:
@@ -125,7 +125,7 @@ class _PyNodeContext:
                 if key not in found:
                     found.append(key)
             ctx = ctx._parent
-        return sort_strings(found)
+        return sorted(found)
 
     def __getattr__(self, key):
         if key[0:1] == "_":

@@ -14,7 +14,7 @@ CPython ``+`` returns a ``Path`` directly. ``path.add('first')`` returns a
 
 from __globals__ import Object, Symbol
 
-from .compat import IS_JS, concat, is_fragment, is_list
+from .compat import IS_JS, concat, is_fragment
 from .errors import PathError
 
 
@@ -75,7 +75,7 @@ class Path:
                 base_len = len(base_parts)
             else:
                 parts = _split(path)
-        elif is_list(path):
+        elif isinstance(path, (list, tuple)):
             for part in path:
                 if not isinstance(part, str):
                     raise PathError("path fragments must be strings")

@@ -18,7 +18,7 @@ JavaScript has no ``__getitem__``: the API is methods only, and the same
 code runs under CPython.
 """
 
-from .compat import index_of, remove_at, same
+from .compat import index_of, same
 from .tracker import Dependency, nonreactive
 
 
@@ -157,7 +157,7 @@ class ReactiveDict:
         def remove():
             index = index_of(callbacks, callback)
             if index >= 0:
-                remove_at(callbacks, index)
+                callbacks.pop(index)
 
         return remove
 

@@ -23,10 +23,6 @@ against the server's own publisher.
 from .compat import (
     index_of,
     is_int,
-    is_list,
-    is_object,
-    remove_at,
-    sort_strings,
 )
 from .errors import RPCError
 from .reactive import ReactiveDict, Value
@@ -73,11 +69,11 @@ class Replica:
         """Load a snapshot; returns what :meth:`receive` returns for the
         buffered batches (``None`` when all went well)."""
         if (
-            not is_object(snapshot)
+            not isinstance(snapshot, dict)
             or not isinstance(snapshot["epoch"], str)
             or not is_int(snapshot["seq"])
-            or not is_object(snapshot["data"])
-            or not is_list(snapshot["children"])
+            or not isinstance(snapshot["data"], dict)
+            or not isinstance(snapshot["children"], (list, tuple))
         ):
             self._buffer = None
             raise RPCError(
@@ -90,7 +86,7 @@ class Replica:
         self.epoch = snapshot["epoch"]
         self.seq = snapshot["seq"]
         self.data.load_snapshot(snapshot["data"])
-        self._children.set(sort_strings(snapshot["children"][0:]))
+        self._children.set(sorted(snapshot["children"]))
         self._synced.set(True)
         for batch in buffered:
             problem = self.receive(batch[0], batch[1], batch[2])
@@ -103,7 +99,7 @@ class Replica:
         if self._buffer is not None:
             self._buffer.append([epoch, seq, changes])
             return None
-        if epoch != self.epoch or not is_int(seq) or not is_list(changes):
+        if epoch != self.epoch or not is_int(seq) or not isinstance(changes, (list, tuple)):
             return "the publisher restarted or sent something unexpected"
         if seq <= self.seq:
             return None
@@ -114,7 +110,7 @@ class Replica:
         self.seq = seq
         children = None
         for change in changes:
-            op = change[0] if is_list(change) and len(change) > 0 else None
+            op = change[0] if isinstance(change, (list, tuple)) and len(change) > 0 else None
             if op == "s" and len(change) == 3:
                 self.data.set(change[1], change[2])
             elif op == "d" and len(change) == 2:
@@ -126,11 +122,11 @@ class Replica:
                 if op == "a" and index < 0:
                     children.append(change[1])
                 elif op == "r" and index >= 0:
-                    remove_at(children, index)
+                    children.pop(index)
             else:
                 return "an unknown change arrived"
         if children is not None:
-            self._children.set(sort_strings(children))
+            self._children.set(sorted(children))
         return None
 
 

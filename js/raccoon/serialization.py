@@ -8,7 +8,6 @@ paths (``"path"``). Registration order matters: the first class an object is
 an instance of wins, so register subclasses first.
 """
 
-from .compat import is_list, is_object, is_scalar
 from .errors import NodeError
 
 MARKER = "__raccoon__"
@@ -55,11 +54,11 @@ class Serialization:
 
     def encode(self, value):
         """The wire form of ``value``."""
-        if value is None or is_scalar(value):
+        if value is None or isinstance(value, (str, int, float)):
             return value
-        if is_list(value):
+        if isinstance(value, (list, tuple)):
             return [self.encode(item) for item in value]
-        if is_object(value):
+        if isinstance(value, dict):
             result = {}
             for key in list(value):
                 result[key] = self.encode(value[key])
@@ -71,9 +70,9 @@ class Serialization:
 
     def decode(self, value, context):
         """Rebuild registered objects inside a received value."""
-        if is_list(value):
+        if isinstance(value, (list, tuple)):
             return [self.decode(item, context) for item in value]
-        if is_object(value):
+        if isinstance(value, dict):
             if MARKER in value and "value" in value:
                 tag = value[MARKER]
                 if tag in self._by_tag:

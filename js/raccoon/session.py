@@ -39,7 +39,6 @@ The page (``/``) carries the configuration in ``#raccoon-config``;
 
 from __globals__ import JSON, Error, Math, console, document, fetch, window
 
-from .compat import is_list
 from .connection import Connection
 from .errors import NodeError
 from .promise import sleep
@@ -448,7 +447,7 @@ def _kept_contexts(sid):
         kept = JSON.parse(window.sessionStorage.getItem(_CONTEXTS_KEY) or "null")
     except Error:
         return []
-    if kept is None or kept.session != sid or not is_list(kept.contexts):
+    if kept is None or kept.session != sid or not isinstance(kept.contexts, (list, tuple)):
         return []
     return kept.contexts
 

@@ -30,7 +30,7 @@ convention for keyword-only parameters (``def h(self, a, *, total=0)``).
 
 from __globals__ import JS, Error, Map, Object, Promise, console
 
-from .compat import index_of, is_object, remove_at
+from .compat import index_of
 from .errors import NodeError, PathError
 
 HANDLES = "__raccoon_handles__"
@@ -50,7 +50,7 @@ class Signal:
     """
 
     def __init__(self, name=None, *, concurrent=False, local=False):
-        if is_object(name):
+        if isinstance(name, dict):
             # Signal(local=True) in JavaScript: the keywords object took the
             # place of the omitted `name` (JavaScripthon's calling convention).
             options = name
@@ -78,7 +78,7 @@ class BoundSignal:
 
     def connect(self, callback):
         """Add a subscriber (called like a handler); returns it."""
-        if index_of(self._subscribers, callback) < 0:
+        if callback not in self._subscribers:
             self._subscribers.append(callback)
         return callback
 
@@ -86,7 +86,7 @@ class BoundSignal:
         """Remove a subscriber; not an error if it was not connected."""
         index = index_of(self._subscribers, callback)
         if index >= 0:
-            remove_at(self._subscribers, index)
+            self._subscribers.pop(index)
 
     async def notify(self, *args):
         """Run the local handlers, then publish (on a bound WAMP node)."""

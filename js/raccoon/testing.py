@@ -8,7 +8,6 @@ router-backed tests run by pytest (``RACCOON_TEST_ROUTER_URL`` and
 
 from __globals__ import JSON, Error, clearTimeout, process, setTimeout
 
-from .compat import is_list, is_object, sort_strings
 from .connection import Connection
 from .promise import reversed_promise, sleep
 from .tracker import autorun
@@ -16,18 +15,22 @@ from .tracker import autorun
 
 def deep_equal(actual, expected):
     """Structural equality of JSON-like values (lists and plain objects)."""
-    if is_list(actual) or is_list(expected):
-        if not is_list(actual) or not is_list(expected) or len(actual) != len(expected):
+    if isinstance(actual, (list, tuple)) or isinstance(expected, (list, tuple)):
+        if (
+            not isinstance(actual, (list, tuple))
+            or not isinstance(expected, (list, tuple))
+            or len(actual) != len(expected)
+        ):
             return False
         for i in range(len(actual)):
             if not deep_equal(actual[i], expected[i]):
                 return False
         return True
-    if is_object(actual) or is_object(expected):
-        if not is_object(actual) or not is_object(expected):
+    if isinstance(actual, dict) or isinstance(expected, dict):
+        if not isinstance(actual, dict) or not isinstance(expected, dict):
             return False
-        names = sort_strings(list(actual))
-        if not deep_equal(names, sort_strings(list(expected))):
+        names = sorted(actual)
+        if not deep_equal(names, sorted(expected)):
             return False
         for name in names:
             if not deep_equal(actual[name], expected[name]):

@@ -23,7 +23,7 @@ Without a loop (CPython scripts and tests) call :func:`flush` yourself.
 
 from __globals__ import Error, console, py
 
-from .compat import IS_JS, index_of, nparams, remove_at, schedule
+from .compat import IS_JS, index_of, nparams, schedule
 
 MAX_RERUNS = 100
 
@@ -132,7 +132,7 @@ def on_error(handler):
     def remove():
         index = index_of(_tracker.handlers, handler)
         if index >= 0:
-            remove_at(_tracker.handlers, index)
+            _tracker.handlers.pop(index)
 
     return remove
 

@@ -17,7 +17,7 @@ class _Signature:
     positional: list[str]
     with_default: set[str]
     varkw: bool
-    # Positional parameters the function tests with is_object(): it takes the
+    # Positional parameters the function tests with isinstance(p, dict): it takes the
     # keywords object in their place when they are omitted (see Signal).
     options_params: frozenset[str] = frozenset()
 
@@ -33,8 +33,10 @@ def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> _S
         node.args[0].id
         for node in _own_nodes(func)
         if isinstance(node, ast.Call)
-        and _call_name(node) == "is_object"
-        and len(node.args) == 1
+        and _call_name(node) == "isinstance"
+        and len(node.args) == 2
+        and isinstance(node.args[1], ast.Name)
+        and node.args[1].id == "dict"
         and isinstance(node.args[0], ast.Name)
         and node.args[0].id in positional
     )

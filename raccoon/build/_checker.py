@@ -29,7 +29,7 @@ Heuristics (the checker has no types):
   the other modules of the checked tree (``check_tree``): a keyword passed to
   a positional parameter, or keywords passed while an optional positional
   parameter is omitted (the keywords object would land in it), are
-  reported — unless the function tests that parameter with ``is_object()``,
+  reported — unless the function tests that parameter with ``isinstance(p, dict)``,
   i.e. it expects the object there; calls to anything else are not checked;
 - ``Cls.attr`` is reported when ``Cls`` is a class of the same module and
   ``attr`` is assigned in its body.
@@ -304,6 +304,17 @@ class _Checker(CallChecks, DefinitionChecks):
         if node.orelse:
             self.report(
                 node, "PJ211", "for ... else loses its else in JavaScript", "use a flag variable"
+            )
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        if not isinstance(node.target, ast.Name):
+            self.report(
+                node.target,
+                "PJ121",
+                "JavaScripthon refuses a comprehension that unpacks its items",
+                "take one name and index it ([kv[0] for kv in pairs]), or append in a "
+                "for loop, which unpacks",
             )
         self.generic_visit(node)
 

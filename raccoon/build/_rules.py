@@ -48,6 +48,7 @@ RULES: dict[str, str] = {
     "PJ118": "f-string format spec the runtime does not support",
     "PJ119": "decorated module-level function",
     "PJ120": "JavaScript reserved word as a name",
+    "PJ121": "comprehension target that is not a name",
     "PJ122": "slice with a step",
     "PJ123": "star import",
     "PJ201": "async generator",

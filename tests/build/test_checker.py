@@ -41,6 +41,7 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ120", "default = 1", "'default' is a reserved word"),
     ("PJ120", "x = ctx.new(a=1)", "'.new' is refused"),
     ("PJ120", "p.catch(f)", "'.catch' is refused"),
+    ("PJ121", "xs = [k for k, v in pairs]", "a comprehension that unpacks"),
     ("PJ122", "y = xs[1:5:2]", "slices with a step"),
     ("PJ123", "from x import *", "star imports"),
     ("PJ201", "async def f():\n    yield 1", "async generators"),

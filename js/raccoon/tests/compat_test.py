@@ -3,16 +3,7 @@ the same under CPython and node; so do compat's remaining helpers
 (single-source). Lists are compared through str(): in JavaScript `==` is
 identity for lists and dicts."""
 
-from ..compat import (
-    IS_JS,
-    concat,
-    index_of,
-    is_list,
-    is_object,
-    remove_at,
-    same,
-    sort_strings,
-)
+from ..compat import IS_JS, concat, index_of, is_int, same
 
 
 def _nothing():
@@ -54,7 +45,7 @@ def test_dicts():
     assert len(clone) == 0 and len({}) == 0
     nested = {"inner": {"x": [1, None]}}
     assert nested["inner"].get("x")[1] is None and "x" in nested["inner"]
-    assert is_object(obj) and not is_object([]) and not is_object(None)
+    assert isinstance(obj, dict) and not isinstance([], dict) and not isinstance(None, dict)
 
 
 def test_lists():
@@ -63,11 +54,12 @@ def test_lists():
     xs.append([4])
     assert len(xs) == 4 and 3 in xs and 5 not in xs and str(xs) == "[1, 2, 3, [4]]"
     assert index_of(xs, 2) == 1 and index_of(xs, 9) == -1
-    assert remove_at(xs, 0) == 1 and len(xs) == 3
+    assert xs.pop(0) == 1 and len(xs) == 3 and str(xs.pop()) == "[4]" and xs.index(3) == 1
+    xs.append([4])
     both = concat(xs, [4])
     assert len(both) == 4 and len(xs) == 3
-    assert is_list(xs) and not is_list({})
-    names = sort_strings(["b", "a", "c"])
+    assert isinstance(xs, list) and not isinstance({}, list)
+    names = sorted(["b", "a", "c"])
     assert ",".join(names) == "a,b,c"
     assert str([n * 10 for n in _numbers()]) == "[10, 20]"
     total = 0
@@ -86,4 +78,9 @@ def test_strings_and_numbers():
     assert int("12") == 12 and int(" -7 ") == -7 and int(3.9) == 3 and float("1.5") == 1.5
     assert len("héllo") == 5
     assert same(1, 1) and same("a", "a") and not same([], [])
+    assert is_int(3) and not is_int(True) and not is_int(2.5)
+    assert sum([1, 2]) == 3 and max([1, 5, 2]) == 5 and min("b", "a") == "a"
+    assert any([0, "x"]) and not any([[], {}, ""]) and all([1, [0]]) and round(2.5) == 2
+    assert str(sorted(["bb", "a"], key=len, reverse=True)) == "['bb', 'a']"
+    assert str([list(pair) for pair in enumerate("ab")]) == "[[0, 'a'], [1, 'b']]"
     assert IS_JS is True or IS_JS is False

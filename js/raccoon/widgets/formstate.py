@@ -11,8 +11,6 @@ the values to write for each resolution.
 
 from __globals__ import JS
 
-from ..compat import is_object
-
 __all__ = [
     "FormState",
     "choices_for",
@@ -79,7 +77,7 @@ _whole = _js_whole if _IS_JS else _py_whole
 def field_kind(field):
     """The kind of a field description (``integer``, ``text``, ``date``…)."""
     kind = field.get("type", None)
-    if is_object(kind):
+    if isinstance(kind, dict):
         return kind.get("kind", "text")
     return "text" if kind is None else kind
 
@@ -126,7 +124,7 @@ def server_errors(data):
     """``{field: message}`` from a ``validation_failed`` error's data
     (``errors: [{field, message, code}]``); a record-level error is under ``""``."""
     found = {}
-    listed = data.get("errors", None) if is_object(data) else None
+    listed = data.get("errors", None) if isinstance(data, dict) else None
     if listed is None:
         return found
     for item in listed:
