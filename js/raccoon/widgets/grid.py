@@ -287,7 +287,7 @@ def _mark(row_element, current):
         row_element.classList.add("raccoon-current")
         row_element.dataset.current = "true"
     else:
-        row_element.classList.remove("raccoon-current")  # pj: ignore[PJ203]
+        row_element.classList.remove("raccoon-current")
         if row_element.dataset.get("current", None) is not None:
             del row_element.dataset.current
 
