@@ -35,7 +35,10 @@ class of ours with a ``get``, a JavaScript array's ``join``).
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 from typing import TypeVar
+
+from raccoon.build._analysis import _own_nodes
 
 __all__ = ["RUNTIME", "RUNTIME_NAME", "lower", "lower_source"]
 
@@ -149,9 +152,75 @@ def _is_list(node: ast.AST) -> bool:
     )
 
 
+_SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _is_new_list(node: ast.AST) -> bool:
+    return isinstance(node, (ast.List, ast.ListComp)) or (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("list", "sorted")
+    )
+
+
+@dataclass
+class _Scope:
+    """The names a scope binds, and those it binds only to new lists."""
+
+    is_class: bool = False
+    bound: set[str] = field(default_factory=set)
+    lists: set[str] = field(default_factory=set)
+
+
+def _scope_of(node: ast.AST) -> _Scope:
+    scope = _Scope(is_class=isinstance(node, ast.ClassDef))
+    other: set[str] = set()
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = node.args
+        params = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+        other.update(arg.arg for arg in params if arg is not None)
+    list_targets: set[int] = set()
+    for sub in _own_nodes(node):
+        if isinstance(sub, ast.Assign) and _is_new_list(sub.value):
+            list_targets.update(id(t) for t in sub.targets if isinstance(t, ast.Name))
+    for sub in _own_nodes(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+            (scope.lists if id(sub) in list_targets else other).add(sub.id)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            other.add(sub.name)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            other.update((a.asname or a.name).split(".")[0] for a in sub.names)
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            other.update(sub.names)
+    scope.bound = scope.lists | other
+    scope.lists -= other
+    return scope
+
+
 class _Lowerer(ast.NodeTransformer):
     def __init__(self) -> None:
         self.used = False
+        self.scopes: list[_Scope] = []
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if not isinstance(node, _SCOPES):
+            return super().generic_visit(node)
+        self.scopes.append(_scope_of(node))
+        try:
+            return super().generic_visit(node)
+        finally:
+            self.scopes.pop()
+
+    def known_list(self, node: ast.AST) -> bool:
+        """A name that, where it is read, can only hold a list (an array)."""
+        if not isinstance(node, ast.Name):
+            return False
+        for depth, scope in enumerate(reversed(self.scopes)):
+            if scope.is_class and depth > 0:
+                continue  # a class body's names are not visible in its methods
+            if node.id in scope.bound:
+                return node.id in scope.lists
+        return False
 
     def rt(self, name: str, args: list[ast.expr], old: ast.AST) -> ast.Call:
         self.used = True
@@ -204,6 +273,9 @@ class _Lowerer(ast.NodeTransformer):
         if isinstance(func, ast.Attribute):
             name, receiver = func.attr, func.value
             if name == "append" and nargs == 1:
+                if self.known_list(receiver):
+                    func.attr = "push"  # a list: JavaScript's own method
+                    return node
                 return self.rt("append", [receiver, node.args[0]], node)
             if name in _STRING_METHODS and nargs in _STRING_METHODS[name]:
                 return self.rt(name, [receiver, *node.args], node)
@@ -222,6 +294,8 @@ class _Lowerer(ast.NodeTransformer):
             return node
         if isinstance(func, ast.Name):
             if func.id == "len" and nargs == 1:
+                if self.known_list(node.args[0]):
+                    return node  # JavaScripthon's .length
                 return self.rt("len", node.args, node)
             if func.id in ("str", "repr") and nargs == 1:
                 return self.rt(func.id, node.args, node)
@@ -316,7 +390,7 @@ class _Lowerer(ast.NodeTransformer):
 
     # -- iteration -----------------------------------------------------------------------
     def _iterated(self, it: ast.expr, helper: str = "iter") -> ast.expr:
-        if _called(it) in _LOOP_KEEP or _is_list(it):
+        if _called(it) in _LOOP_KEEP or _is_list(it) or self.known_list(it):
             return it
         return self.rt(helper, [it], it)
 
@@ -324,7 +398,9 @@ class _Lowerer(ast.NodeTransformer):
         self.generic_visit(node)
         if _called(node.iter) in _LOOP_KEEP:
             return node
-        if _is_list(node.iter) and isinstance(node.target, ast.Name):
+        if (_is_list(node.iter) or self.known_list(node.iter)) and isinstance(
+            node.target, ast.Name
+        ):
             return node  # JavaScripthon's counted loop over an array
         # for x of _py.iter(it): a list's items, a dict's keys, a generator's
         # values; a tuple target destructures each item.

@@ -30,7 +30,7 @@ IMPORT = "import raccoon.pyrt as _py"
 def lowered(source: str) -> str:
     text = ast.unparse(lower_source(textwrap.dedent(source)))
     lines = [line for line in text.splitlines() if line != IMPORT]
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")
 
 
 # -- the transform -------------------------------------------------------------------
@@ -175,6 +175,38 @@ def test_f_strings(source: str, expected: str) -> None:
 )
 def test_iteration(source: str, expected: str) -> None:
     assert lowered(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("xs = []\nxs.append(1)", "xs = []\nxs.push(1)"),
+        ("xs = [1]\nn = len(xs)", "xs = [1]\nn = len(xs)"),
+        ("xs = [1]\nfor x in xs:\n    pass", "xs = [1]\nfor x in xs:\n    pass"),
+        ("def f(xs):\n    xs.append(1)", "def f(xs):\n    _py.append(xs, 1)"),
+        ("xs = []\nxs = g()\nxs.append(1)", "xs = []\nxs = g()\n_py.append(xs, 1)"),
+        ("xs = []\nfor xs in ys:\n    xs.append(1)", None),
+        (
+            "def f():\n    seen = []\n    g(lambda: seen.append(1))\n    return len(seen)",
+            "def f():\n    seen = []\n    g(lambda: seen.push(1))\n    return len(seen)",
+        ),
+        (
+            "seen = []\n\ndef f(seen):\n    seen.append(1)",
+            "seen = []\n\ndef f(seen):\n    _py.append(seen, 1)",
+        ),
+        (
+            "class A:\n    xs = []\n\n    def f(self):\n        xs.append(1)",
+            "class A:\n    xs = []\n\n    def f(self):\n        _py.append(xs, 1)",
+        ),
+    ],
+)
+def test_known_lists_keep_javascript_array_methods(source: str, expected: str | None) -> None:
+    """A name bound only to new lists in its scope needs no runtime helper."""
+    text = lowered(source)
+    if expected is None:
+        assert ".push(" not in text and "_py.append(xs, 1)" in text
+    else:
+        assert text == expected
 
 
 def test_nothing_to_lower_adds_no_import() -> None:
