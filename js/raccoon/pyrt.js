@@ -426,6 +426,89 @@ export function isinstance(value, kinds) {
   return false;
 }
 
+// More str methods: on a string, Python's meaning; else the receiver's own.
+function onString(name, impl) {
+  return function (text, ...args) {
+    return typeof text === 'string' ? impl(text, ...args) : text[name](...args);
+  };
+}
+
+const WHITESPACE = /\s+/;
+
+// `s.split()`, `s.split(sep, maxsplit)`
+export const split = onString('split', (text, sep, maxsplit = -1) => {
+  const parts = is_none(sep) ? text.trim().split(WHITESPACE).filter((p) => p !== '') : text.split(sep);
+  if (maxsplit < 0 || parts.length <= maxsplit + 1) return parts;
+  if (is_none(sep)) {
+    const head = [];
+    let rest = text.trimStart();
+    for (let i = 0; i < maxsplit; i += 1) {
+      const m = WHITESPACE.exec(rest);
+      if (m === null) break;
+      head.push(rest.slice(0, m.index));
+      rest = rest.slice(m.index + m[0].length);
+    }
+    return rest === '' ? head : [...head, rest];
+  }
+  return [...parts.slice(0, maxsplit), parts.slice(maxsplit).join(sep)];
+});
+export const splitlines = onString('splitlines', (text) => {
+  const lines = text.split(/\r\n|\r|\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+});
+export const find = onString('find', (text, sub) => text.indexOf(sub));
+export const rfind = onString('rfind', (text, sub) => text.lastIndexOf(sub));
+export const removeprefix = onString('removeprefix', (text, prefix) => (prefix !== '' && text.startsWith(prefix) ? text.slice(prefix.length) : text));
+export const removesuffix = onString('removesuffix', (text, suffix) => (suffix !== '' && text.endsWith(suffix) ? text.slice(0, -suffix.length) : text));
+export const capitalize = onString('capitalize', (text) => text.slice(0, 1).toUpperCase() + text.slice(1).toLowerCase());
+export const ljust = onString('ljust', (text, width, fill = ' ') => text.padEnd(width, fill));
+export const rjust = onString('rjust', (text, width, fill = ' ') => text.padStart(width, fill));
+export const center = onString('center', (text, width, fill = ' ') => format(text, `${fill}^${width}`));
+export const zfill = onString('zfill', (text, width) => {
+  const sign = text.startsWith('-') || text.startsWith('+') ? text[0] : '';
+  return sign + text.slice(sign.length).padStart(width - sign.length, '0');
+});
+function test(name, re) {
+  return onString(name, (text) => text.length > 0 && re.test(text));
+}
+export const isdigit = test('isdigit', /^[0-9]+$/);
+export const isalpha = test('isalpha', /^\p{L}+$/u);
+export const isalnum = test('isalnum', /^[\p{L}\p{N}]+$/u);
+export const isspace = test('isspace', /^\s+$/);
+export const isupper = onString('isupper', (text) => text !== text.toLowerCase() && text === text.toUpperCase());
+export const islower = onString('islower', (text) => text !== text.toUpperCase() && text === text.toLowerCase());
+
+// `a // b`: the floor of the quotient, as in Python
+export function floordiv(a, b) {
+  if (b === 0) throw pyError('ZeroDivisionError', 'integer division or modulo by zero');
+  return Math.floor(a / b);
+}
+
+// `bool(x)`: Python's truth
+export function bool(value) {
+  return truthy(value);
+}
+
+// `chr(n)`, `ord(c)`, `hex(n)`, `oct(n)`, `bin(n)`
+export function chr(code) {
+  return String.fromCodePoint(code);
+}
+
+export function ord(text) {
+  if (typeof text !== 'string' || [...text].length !== 1) {
+    throw pyError('TypeError', `ord() expected a character, but string of length ${len(text)} found`);
+  }
+  return text.codePointAt(0);
+}
+
+function radix(prefix, base) {
+  return (n) => (n < 0 ? '-' : '') + prefix + Math.abs(n).toString(base);
+}
+export const hex = radix('0x', 16);
+export const oct = radix('0o', 8);
+export const bin = radix('0b', 2);
+
 function numberStr(value) {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';

@@ -145,12 +145,12 @@ class CallChecks(ast.NodeVisitor):
                 f".{method}() is a Python string method JavaScript strings lack",
                 _PY_STRING_METHODS[method],
             )
-        elif method == "split" and (len(node.args) != 1 or node.keywords):
+        elif method == "split" and node.keywords:
             self.report(
                 node,
                 "PJ204",
-                ".split() without exactly one separator differs in JavaScript",
-                "pass one separator and slice the result",
+                ".split() with keyword arguments is not lowered",
+                "pass them positionally: s.split(sep, maxsplit), or s.split() for whitespace",
             )
         elif method in _PY_CONTAINER_METHODS and _PY_CONTAINER_METHODS[method][0] in (-1, nargs):
             self.report(

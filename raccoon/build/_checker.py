@@ -165,14 +165,7 @@ class _Checker(CallChecks, DefinitionChecks):
         self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
-        if isinstance(node.op, ast.FloorDiv):
-            self.report(
-                node,
-                "PJ104",
-                "floor division // is refused",
-                "use Math.floor(a / b) with `from __globals__ import Math`",
-            )
-        elif isinstance(node.op, ast.Mod) and _is_str_node(node.left):
+        if isinstance(node.op, ast.Mod) and _is_str_node(node.left):
             self.report(
                 node, "PJ208", "'...' % x formatting becomes a numeric remainder", "use an f-string"
             )

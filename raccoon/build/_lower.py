@@ -62,6 +62,12 @@ _CONTAINER_METHODS = {
 }
 # Built-in functions lowered (min and max with several arguments too).
 _BUILTINS = {
+    "bool": (1,),
+    "chr": (1,),
+    "ord": (1,),
+    "hex": (1,),
+    "oct": (1,),
+    "bin": (1,),
     "sorted": (1,),
     "min": (1,),
     "max": (1,),
@@ -94,6 +100,23 @@ _TYPE_NAMES = frozenset(
 )
 # String methods lowered, with the argument counts lowered.
 _STRING_METHODS = {
+    "split": (0, 2),
+    "splitlines": (0,),
+    "find": (1,),
+    "rfind": (1,),
+    "removeprefix": (1,),
+    "removesuffix": (1,),
+    "capitalize": (0,),
+    "ljust": (1, 2),
+    "rjust": (1, 2),
+    "center": (1, 2),
+    "zfill": (1,),
+    "isdigit": (0,),
+    "isalpha": (0,),
+    "isalnum": (0,),
+    "isspace": (0,),
+    "isupper": (0,),
+    "islower": (0,),
     "startswith": (1,),
     "endswith": (1,),
     "strip": (0, 1),
@@ -354,6 +377,22 @@ class _Lowerer(ast.NodeTransformer):
         ]
         kind: ast.expr = tests[0] if len(tests) == 1 else _at(ast.List(tests, ast.Load()), kinds)
         return self.rt("isinstance", [node.args[0], kind], node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.FloorDiv):
+            return self.rt("floordiv", [node.left, node.right], node)
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.FloorDiv) and isinstance(node.target, ast.Name):
+            value = ast.Name(node.target.id, ast.Load())
+            _at(value, node.target)
+            call = self.rt("floordiv", [value, node.value], node)
+            target = ast.Name(node.target.id, ast.Store())
+            return _at(ast.Assign([_at(target, node.target)], call), node)
+        return node
 
     # -- f-strings -----------------------------------------------------------------------
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:

@@ -16,7 +16,6 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ101", "x = {k for k in ks}", "set comprehensions are refused"),
     ("PJ102", "x = [y for y in (z for z in ks)]", "generator expressions are refused"),
     ("PJ103", "x = {1, 2}", "set literals are refused"),
-    ("PJ104", "x = a // b", "floor division"),
     ("PJ105", "if (n := 1):\n    pass", "assignment expressions"),
     ("PJ106", "match x:\n    case 1:\n        pass", "match statements"),
     ("PJ107", "with open(p) as f:\n    pass", "with statements are refused"),

@@ -83,6 +83,16 @@ def test_in(source: str, expected: str) -> None:
         ("', '.join(xs)", "_py.join(', ', xs)"),
         ("s.replace('a', 'b')", "_py.replace(s, 'a', 'b')"),
         ("s.startswith('a', 1)", "s.startswith('a', 1)"),
+        ("s.split()", "_py.split(s)"),
+        ("s.split(',', 1)", "_py.split(s, ',', 1)"),
+        ("s.split(',')", "s.split(',')"),
+        ("s.find('a')", "_py.find(s, 'a')"),
+        ("s.zfill(3)", "_py.zfill(s, 3)"),
+        ("s.isdigit()", "_py.isdigit(s)"),
+        ("a // b", "_py.floordiv(a, b)"),
+        ("n //= 2", "n = _py.floordiv(n, 2)"),
+        ("bool(x)", "_py.bool(x)"),
+        ("hex(n)", "_py.hex(n)"),
         ("d.pop(k)", "_py.pop(d, k)"),
         ("xs.pop()", "_py.pop(xs)"),
         ("d.setdefault(k, [])", "_py.setdefault(d, k, [])"),
@@ -388,6 +398,25 @@ SNIPPETS: dict[str, str] = {
                     isinstance(xs, list), isinstance({}, dict), isinstance("s", str),
                     isinstance(True, int), isinstance(1, (str, list)), isinstance(None, dict),
                     isinstance([], (dict, set))]
+    """,
+    "more_strings": """
+        def main():
+            text = "  a  b\\tc  "
+            return [text.split(), "a,b,c".split(",", 1), "a b c".split(None, 1), "".split(),
+                    "x\\ny\\r\\nz\\n".splitlines(), "banana".find("n"), "banana".rfind("n"),
+                    "banana".find("z"), "v1.py".removeprefix("v1."), "a.py".removesuffix(".py"),
+                    "hELLO".capitalize(), "ab".ljust(4, "*"), "ab".rjust(4), "ab".center(6, "-"),
+                    "-42".zfill(5), "7".zfill(3), "123".isdigit(), "12a".isdigit(),
+                    "".isdigit(), "abc".isalpha(), "ab1".isalnum(), " \\t".isspace(),
+                    "ABC".isupper(), "Abc".isupper(), "abc".islower(), "1".islower()]
+    """,
+    "numbers": """
+        def main():
+            n = 17
+            n //= 5
+            return [7 // 2, -7 // 2, 7.5 // 2, n, bool([]), bool({}), bool([0]), bool(""),
+                    bool("x"), bool(None), bool(0), bool(0.5), chr(65), ord("é"), hex(255),
+                    hex(-255), oct(8), bin(5)]
     """,
     "int_float": """
         def main():
