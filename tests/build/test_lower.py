@@ -235,6 +235,18 @@ def test_the_import_follows_the_docstring_and_keeps_positions() -> None:
             assert node.lineno >= 1
 
 
+def test_the_source_map_leads_lowered_calls_to_their_python_line() -> None:
+    source = '"""Doc."""\n\n\ndef f(d):\n    if d is None:\n        return 0\n    return len(d)\n'
+    js, src_map = translate_source(source, "m.py")
+    lines = js.splitlines()
+    found = {
+        lines[t.dst_line][t.dst_col :].split("(")[0]: (t.src_line + 1, t.src_col)
+        for t in src_map.tokens
+        if lines[t.dst_line][t.dst_col :].startswith("_py.")
+    }
+    assert found == {"_py.is_none": (5, 7), "_py.len": (7, 11)}
+
+
 def test_the_translation_calls_the_runtime() -> None:
     js, _ = translate_source("def f(d, k):\n    return d.get(k) is None\n")
     assert "import * as _py from 'raccoon/pyrt';" in js
