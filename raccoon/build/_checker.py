@@ -55,6 +55,7 @@ from raccoon.build._analysis import (
 )
 from raccoon.build._calls import CallChecks
 from raccoon.build._definitions import DefinitionChecks
+from raccoon.build._lower import RUNTIME_NAME
 from raccoon.build._rules import (
     _ALLOWED_SUBSCRIPTS,
     _BUILTIN_EXCEPTIONS,
@@ -346,6 +347,10 @@ class _Checker(CallChecks, DefinitionChecks):
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in _JS_RESERVED and id(node) not in self.allowed_reserved:
             self.report(node, "PJ120", f"'{node.id}' is a reserved word in JavaScript", "rename it")
+        elif node.id == RUNTIME_NAME:
+            self.report(
+                node, "PJ120", f"'{node.id}' is the build's runtime (raccoon/pyrt.js)", "rename it"
+            )
         elif isinstance(node.ctx, ast.Store):
             self._check_name(node, node.id)
         elif node.id in ("__name__", "__file__") and isinstance(node.ctx, ast.Load):

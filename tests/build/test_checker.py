@@ -38,6 +38,7 @@ CASES: list[tuple[str, str, str]] = [
     ("PJ118", 'x = f"{d:%Y-%m-%d}"', "is not one the browser runtime formats"),
     ("PJ119", "@deco\ndef f():\n    pass", "decorators on module-level functions"),
     ("PJ120", "default = 1", "'default' is a reserved word"),
+    ("PJ120", "_py = 1", "'_py' is the build's runtime"),
     ("PJ120", "x = ctx.new(a=1)", "'.new' is refused"),
     ("PJ120", "p.catch(f)", "'.catch' is refused"),
     ("PJ121", "xs = [k for k, v in pairs]", "a comprehension that unpacks"),
