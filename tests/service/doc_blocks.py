@@ -22,6 +22,8 @@ so a new example cannot slip in untested):
   home directories, ports vary) against the output of the test that runs
   the steps;
 - ``shown-by FILE::TEST``: output that TEST checks for itself.
+
+A page is a file of docs/, or ``README.md`` (the repository's front page).
 """
 
 from __future__ import annotations
@@ -32,9 +34,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DOCS", "Block", "apply_step", "blocks", "excerpt_in", "shape"]
+__all__ = ["DOCS", "Block", "apply_step", "blocks", "excerpt_in", "path_of", "shape"]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+README = "README.md"
+
+
+def path_of(page: str) -> Path:
+    """The file of *page*: ``docs/<page>``, or the repository's README.md."""
+    return DOCS.parent / README if page == README else DOCS / page
+
 
 _MARKER = re.compile(r"<!--\s*doc-test:\s*(?P<kind>[\w-]+)\s*(?P<args>.*?)\s*-->")
 _FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>\S*)\s*$")
@@ -52,12 +61,14 @@ class Block:
     text: str
 
     def __str__(self) -> str:
-        return f"docs/{self.page}:{self.line} ({f'{self.kind} {self.args}'.strip()})"
+        where = path_of(self.page).relative_to(DOCS.parent)
+        return f"{where}:{self.line} ({f'{self.kind} {self.args}'.strip()})"
 
 
 def blocks(page: str) -> list[Block]:
-    """The fenced blocks of ``docs/<page>``; an unmarked one raises AssertionError."""
-    lines = (DOCS / page).read_text(encoding="utf-8").splitlines()
+    """The fenced blocks of *page* (see :func:`path_of`); an unmarked one raises
+    AssertionError."""
+    lines = path_of(page).read_text(encoding="utf-8").splitlines()
     found: list[Block] = []
     i = 0
     while i < len(lines):
@@ -76,7 +87,8 @@ def blocks(page: str) -> list[Block]:
         previous = next((line for line in reversed(lines[:start]) if line.strip()), "")
         marker = _MARKER.search(previous)
         assert marker is not None, (
-            f"docs/{page}:{start + 1}: a code block without a <!-- doc-test: KIND --> marker "
+            f"{path_of(page).relative_to(DOCS.parent)}:{start + 1}: "
+            "a code block without a <!-- doc-test: KIND --> marker "
             "(see tests/service/doc_blocks.py): every example must run in a test"
         )
         found.append(

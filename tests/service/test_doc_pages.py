@@ -1,0 +1,286 @@
+"""Every code example of the README and of the other pages of docs/ runs (or is
+checked against what the code produces).
+
+The pages of ``test_doc_examples.py`` aside, each fenced block carries a
+``<!-- doc-test: KIND ARGS -->`` marker (``doc_blocks.py``); an unmarked block
+fails here. The kinds of these pages:
+
+- ``run [crossbar]``: Python, executed in a fresh namespace (top-level
+  ``await`` allowed, on a fresh event loop; the connections it leaves open
+  closed after it), in a directory holding the page's
+  ``settings-file`` blocks; with ``crossbar``, ``url`` and ``realm`` are those
+  of the plugin's router; a line ``EXPR  # -> VALUE`` asserts that EXPR
+  equals VALUE;
+- ``scaffold APP/FILE``: an excerpt (``...`` elides) of a file ``raccoon new
+  APP`` writes;
+- ``make``: ``make TARGET`` lines, each a target of the Makefile;
+- ``settings-file NAME``: a settings file, loaded by ``Settings.load``; every
+  key it sets has the value it shows;
+- ``cli``: shell lines; each ``raccoon ...`` command (or ``.venv/bin/raccoon``) (after environment
+  assignments, or run by ``docker compose run``) is accepted by the
+  ``raccoon`` command line parser, the environment variables it sets are
+  settings, the files ``cp`` copies exist, and the services ``docker compose``
+  names are in docker-compose.yml;
+- ``writes FILE``: a command whose ``--out`` is FILE; run (writing elsewhere),
+  it writes exactly the committed FILE;
+- ``router-auth``: a JSON excerpt of the router configuration's ``auth``
+  section, as ``build_config`` builds it for the router a ``Service`` starts;
+- ``shown-by FILE::TEST``: what TEST checks for itself (or the command it runs);
+- ``tiers``: the layer order, as ``tests/test_architecture.py`` has it (``TIERS``);
+- ``diagram``: a text diagram or table, not code (no language tag).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from doc_blocks import Block, blocks, excerpt_in
+
+from raccoon.node import Connection
+from raccoon.service import Service, Settings
+from raccoon.service._scaffold import create_application
+from raccoon.service.cli import build_parser
+from raccoon.service.router import build_config
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = (
+    "README.md",
+    "deployment.md",
+    "sessions.md",
+    "settings.md",
+    "architecture.md",
+    "security.md",
+)
+KINDS = frozenset(
+    {
+        "run",
+        "settings-file",
+        "cli",
+        "writes",
+        "router-auth",
+        "shown-by",
+        "tiers",
+        "scaffold",
+        "make",
+        "diagram",
+    }
+)
+
+
+def _all() -> list[Block]:
+    return [block for page in PAGES for block in blocks(page)]
+
+
+def _of(kind: str) -> list[pytest.ParameterSet]:
+    """The blocks of *kind*; those that need a router are slow (it starts one)."""
+    return [
+        pytest.param(
+            block,
+            id=f"{block.page}:{block.line}",
+            marks=[pytest.mark.slow] if "crossbar" in block.args.split() else [],
+        )
+        for block in _all()
+        if block.kind == kind
+    ]
+
+
+def test_every_example_is_marked_with_a_known_kind() -> None:
+    found = _all()  # raises for an unmarked block
+    unknown = [str(block) for block in found if block.kind not in KINDS]
+    assert not unknown, unknown
+
+
+@pytest.mark.parametrize("block", _of("diagram"))
+def test_a_diagram_is_not_code(block: Block) -> None:
+    assert block.lang in ("", "text"), f"{block}: a {block.lang} block is code: run it"
+    with pytest.raises(SyntaxError):
+        ast.parse(block.text)
+
+
+@pytest.mark.parametrize("block", _of("shown-by"))
+def test_the_tests_named_for_an_output_exist(block: Block) -> None:
+    file, _, test = block.args.partition("::")
+    source = (ROOT / file).read_text()
+    assert f"def {test}(" in source, f"{block}: no test {test} in {file}"
+
+
+@pytest.mark.parametrize("block", _of("tiers"))
+def test_the_layer_order_is_the_tests(block: Block) -> None:
+    source = (ROOT / "tests" / "test_architecture.py").read_text()
+    module = ast.parse(source)
+    tiers = next(
+        ast.literal_eval(node.value)
+        for node in module.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "TIERS"
+        and node.value is not None
+    )
+    shown = [line.partition(": ")[2].split(" | ") for line in block.text.splitlines()]
+    assert shown == [list(tier) for tier in tiers], block
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def _settings_files(page: str) -> list[Block]:
+    return [block for block in blocks(page) if block.kind == "settings-file"]
+
+
+@pytest.mark.parametrize("block", _of("settings-file"))
+def test_a_settings_file_loads_as_shown(block: Block, tmp_path: Path) -> None:
+    path = tmp_path / block.args
+    path.write_text(block.text + "\n")
+    settings = Settings.load(path, env={})
+    for name, value in tomllib.loads(block.text).items():
+        loaded = getattr(settings, name)
+        assert loaded == (tuple(value) if isinstance(value, list) else value), (block, name)
+
+
+@pytest.mark.parametrize("block", _of("cli"))
+def test_the_commands_are_accepted(block: Block) -> None:
+    text = re.sub(r"\\\n", " ", block.text)
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    commands = 0
+    for line in (part for row in text.splitlines() for part in row.split(" && ")):
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["cp"]:
+            assert (ROOT / words[1]).is_file(), f"{block}: no {words[1]}"
+            continue
+        if words[:2] == ["docker", "compose"]:
+            named = [w for w in words[2:] if w in compose["services"]]
+            assert named or words[2] == "up", f"{block}: {line!r} names no service"
+            words = words[words.index("raccoon") :] if "raccoon" in words else []
+        while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
+            name, _, value = words.pop(0).partition("=")
+            assert name.startswith("RACCOON_"), (block, name)
+            value = {"...": "x" * 48}.get(value, value)
+            Settings.load(env={name: value})
+        if words and words[0] in ("raccoon", ".venv/bin/raccoon"):
+            commands += 1
+            try:
+                build_parser().parse_args(words[1:])
+            except SystemExit as error:  # argparse refused it
+                pytest.fail(f"{block}: {line!r} is not a raccoon command ({error})")
+    assert commands, f"{block}: no raccoon command"
+
+
+@pytest.mark.parametrize("block", _of("make"))
+def test_the_make_targets_exist(block: Block) -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    targets = [line.split()[1] for line in block.text.splitlines() if line.startswith("make ")]
+    assert targets, block
+    for target in targets:
+        assert re.search(rf"^{target}:", makefile, re.M), f"{block}: no target {target}"
+
+
+@pytest.mark.parametrize("block", _of("scaffold"))
+def test_a_scaffold_excerpt_is_what_raccoon_new_writes(block: Block, tmp_path: Path) -> None:
+    app, _, file = block.args.partition("/")
+    create_application(tmp_path / app, app)
+    assert excerpt_in(block.text, (tmp_path / app / file).read_text()), block
+
+
+# -- commands that write files -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("block", _of("writes"))
+def test_a_command_writes_the_committed_file(block: Block, tmp_path: Path) -> None:
+    words = shlex.split(re.sub(r"\\\n", " ", block.text), comments=True)
+    assert words[0] == "raccoon" and words[words.index("--out") + 1] == block.args, block
+    words[words.index("--out") + 1] = str(tmp_path / "out")
+    result = subprocess.run(
+        [sys.executable, "-m", "raccoon.service.cli", *words[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out").read_text() == (ROOT / block.args).read_text(), block
+
+
+@pytest.mark.parametrize("block", _of("router-auth"))
+def test_the_router_auth_excerpt_is_what_the_config_has(block: Block) -> None:
+    excerpt = json.loads("{" + block.text + "}")["auth"]
+    settings = Settings(secret="s" * 48, port=8080, http_port=8000, backend_port=8081)
+    config = build_config(Service(settings)._router_settings("ticket"))
+    found: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "auth" in node:
+                found.append(node["auth"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    assert excerpt in found, f"{block}: the configuration's auth sections are {found}"
+
+
+# -- Python ---------------------------------------------------------------------------------
+
+
+_RESULT = re.compile(r"^(?P<expr>\S.*?)\s+# -> (?P<value>.+)$")
+
+
+def _program(block: Block) -> str:
+    """The block, with each ``EXPR  # -> VALUE`` line made an assertion."""
+    lines = []
+    for line in block.text.splitlines():
+        result = _RESULT.match(line)
+        if result is not None:
+            line = f"assert ({result['expr']}) == ({result['value']}), {result['expr']!r}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def execute(block: Block, namespace: dict[str, Any]) -> None:
+    """Run *block* in *namespace*, top-level ``await`` on a fresh event loop."""
+    code = compile(_program(block), str(block), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+    async def main() -> None:
+        try:
+            result = eval(code, namespace)  # the docs' own examples
+            if asyncio.iscoroutine(result):
+                await result
+        finally:  # what the example leaves open, as its program would at exit
+            for value in namespace.values():
+                if isinstance(value, Connection):
+                    await value.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("block", _of("run"))
+def test_the_example_runs(
+    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    namespace: dict[str, Any] = {"__name__": "__doc_example__"}
+    for need in block.args.split():
+        assert need == "crossbar", block
+        router = request.getfixturevalue("crossbar")
+        namespace.update(url=router.url, realm=router.realm)
+    for file in _settings_files(block.page):
+        (tmp_path / file.args).write_text(file.text + "\n")
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("RACCOON_"):
+            monkeypatch.delenv(name)
+    execute(block, namespace)
