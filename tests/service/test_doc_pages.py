@@ -14,6 +14,11 @@ fails here. The kinds of these pages:
 - ``scaffold APP/FILE``: an excerpt (``...`` elides) of a file ``raccoon new
   APP`` writes;
 - ``make``: ``make TARGET`` lines, each a target of the Makefile;
+- ``make-recipe``: a command of a Makefile recipe (``.venv/bin`` is ``$(BIN)``,
+  options the recipe adds aside);
+- ``pins``: how constraints.txt is made: the ``dev`` extra exists, the make
+  targets exist, and constraints.txt is the ``pip freeze --exclude-editable``
+  of the .venv built from it (in any order);
 - ``settings-file NAME``: a settings file, loaded by ``Settings.load``; every
   key it sets has the value it shows;
 - ``cli``: shell lines; each ``raccoon ...`` command (or ``.venv/bin/raccoon``) (after environment
@@ -56,6 +61,7 @@ from raccoon.service.router import build_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
+    "dependencies.md",
     "README.md",
     "deployment.md",
     "sessions.md",
@@ -74,6 +80,8 @@ KINDS = frozenset(
         "tiers",
         "scaffold",
         "make",
+        "make-recipe",
+        "pins",
         "diagram",
     }
 )
@@ -184,6 +192,35 @@ def test_the_make_targets_exist(block: Block) -> None:
     assert targets, block
     for target in targets:
         assert re.search(rf"^{target}:", makefile, re.M), f"{block}: no target {target}"
+
+
+@pytest.mark.parametrize("block", _of("make-recipe"))
+def test_the_command_is_a_makefile_recipe(block: Block) -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    recipes = [line.strip() for line in makefile.splitlines() if line.startswith("\t")]
+    words = block.text.replace(".venv/bin/", "$(BIN)/").split()
+    assert any(set(words) <= set(shlex.split(r, posix=False)) for r in recipes), block
+
+
+@pytest.mark.parametrize("block", _of("pins"))
+def test_the_pins_are_a_freeze_of_the_environment(block: Block) -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "dev" in pyproject["project"]["optional-dependencies"], block
+    assert "-e '.[dev]'" in block.text, block
+    makefile = (ROOT / "Makefile").read_text()
+    for target in re.findall(r"^make (.*?)\s*(?:#.*)?$", block.text, re.M)[0].split():
+        assert re.search(rf"^{target}:", makefile, re.M), f"{block}: no target {target}"
+    assert "pip freeze --exclude-editable > constraints.txt" in block.text, block
+    freeze = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    pins = (ROOT / "constraints.txt").read_text()
+    wanted = {line for line in pins.splitlines() if line and not line.startswith("#")}
+    assert set(freeze.splitlines()) == wanted, set(freeze.splitlines()) ^ wanted
 
 
 @pytest.mark.parametrize("block", _of("scaffold"))
