@@ -5,12 +5,15 @@ The pages of ``test_doc_examples.py`` aside, each fenced block carries a
 ``<!-- doc-test: KIND ARGS -->`` marker (``doc_blocks.py``); an unmarked block
 fails here. The kinds of these pages:
 
-- ``run [crossbar]``: Python, executed in a fresh namespace (top-level
-  ``await`` allowed, on a fresh event loop; the connections it leaves open
-  closed after it), in a directory holding the page's
-  ``settings-file`` blocks; with ``crossbar``, ``url`` and ``realm`` are those
-  of the plugin's router; a line ``EXPR  # -> VALUE`` asserts that EXPR
-  equals VALUE;
+- ``run [imports] [crossbar] [setup=NAME]``: Python, executed in a fresh
+  namespace (top-level ``await`` allowed, on a fresh event loop; the
+  connections it leaves open closed after it), in a directory holding the
+  page's ``settings-file`` blocks, after the page's ``run imports`` blocks;
+  with ``crossbar``, ``url`` and ``realm`` are those of the plugin's router;
+  ``setup=NAME`` gives it the objects it names (``SETUPS[NAME]``, which also
+  checks what the example did with them); a line ``EXPR  # -> VALUE``
+  asserts that EXPR equals VALUE, and the ``prints: TEXT`` of its comments
+  are what it prints, in order, once the reactive computations are flushed;
 - ``scaffold APP/FILE``: an excerpt (``...`` elides) of a file ``raccoon new
   APP`` writes;
 - ``make``: ``make TARGET`` lines, each a target of the Makefile;
@@ -42,10 +45,12 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import shlex
 import subprocess
 import sys
 import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +58,20 @@ import pytest
 import yaml
 from doc_blocks import Block, blocks, excerpt_in
 
-from raccoon.node import Connection
+from raccoon.node import Connection, WAMPNode
+from raccoon.node import Path as NodePath
+from raccoon.reactive import ReactiveDict, flush
 from raccoon.service import Service, Settings
 from raccoon.service._scaffold import create_application
 from raccoon.service.cli import build_parser
 from raccoon.service.router import build_config
+from raccoon.testing import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
     "dependencies.md",
     "README.md",
+    "reactivity.md",
     "deployment.md",
     "sessions.md",
     "settings.md",
@@ -288,15 +297,28 @@ def _program(block: Block) -> str:
     return "\n".join(lines)
 
 
-def execute(block: Block, namespace: dict[str, Any]) -> None:
-    """Run *block* in *namespace*, top-level ``await`` on a fresh event loop."""
-    code = compile(_program(block), str(block), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+def execute(blocks: list[Block], namespace: dict[str, Any], setup: Any = None) -> None:
+    """Run *blocks* in *namespace*, top-level ``await`` on a fresh event loop
+    (after *setup*, whose check follows them)."""
+    codes = [
+        compile(_program(b), str(b), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT) for b in blocks
+    ]
 
     async def main() -> None:
         try:
-            result = eval(code, namespace)  # the docs' own examples
-            if asyncio.iscoroutine(result):
-                await result
+            check = None if setup is None else await setup(namespace)
+            for code in codes:
+                result = eval(code, namespace)  # the docs' own examples
+                if asyncio.iscoroutine(result):
+                    try:
+                        await result
+                    except Stop:
+                        pass
+            flush()
+            await asyncio.sleep(0.05)  # the coroutines a flush started
+            flush()
+            if check is not None:
+                await check()
         finally:  # what the example leaves open, as its program would at exit
             for value in namespace.values():
                 if isinstance(value, Connection):
@@ -305,19 +327,109 @@ def execute(block: Block, namespace: dict[str, Any]) -> None:
     asyncio.run(main())
 
 
+class Stop(Exception):
+    """A setup ends an example that would run forever (a ``watch`` loop)."""
+
+
+Check = Callable[[], Awaitable[None]]
+
+
+async def _master_detail(namespace: dict[str, Any]) -> Check:
+    master, reloaded = ReactiveDict(current_id=1), []
+
+    class Detail:
+        async def reload(self, current_id: int) -> None:
+            reloaded.append(current_id)
+            if current_id == 2:
+                raise Stop
+            master["current_id"] = 2
+
+    namespace.update(master=master, detail=Detail())
+
+    async def check() -> None:
+        assert reloaded == [1, 2], reloaded
+
+    return check
+
+
+async def _rows(namespace: dict[str, Any]) -> Check:
+    detail: dict[str, Any] = {}
+
+    async def fetch_rows(current_id: int) -> list[int]:
+        await asyncio.sleep(0)
+        return [current_id * 10]
+
+    namespace.update(master=ReactiveDict(current_id=4), detail=detail, fetch_rows=fetch_rows)
+
+    async def check() -> None:
+        await eventually(lambda: detail.get("rows") == [40], what="the detail's rows")
+
+    return check
+
+
+async def _node(namespace: dict[str, Any]) -> Check:
+    namespace.update(master=WAMPNode())
+
+    async def check() -> None:
+        assert namespace["master"]["current_id"] == 42
+
+    return check
+
+
+async def _observed(namespace: dict[str, Any]) -> Check:
+    owner = Connection(namespace["url"], namespace["realm"])
+    await owner.connect()
+    base = NodePath(f"docs{secrets.token_hex(4)}")
+    master = WAMPNode()
+    master["current_id"] = 1
+    await master.node_bind(base + "master", owner.new_context())
+    node = WAMPNode()
+    await node.node_bind(base + "node", owner.new_context())
+    namespace.update(node=node, _owner=owner)
+
+    async def check() -> None:
+        await master.node_unbind()
+        await node.node_unbind()
+
+    return check
+
+
+SETUPS: dict[str, Callable[[dict[str, Any]], Awaitable[Check]]] = {
+    "master-detail": _master_detail,
+    "rows": _rows,
+    "node": _node,
+    "observed": _observed,
+}
+
+
 @pytest.mark.parametrize("block", _of("run"))
 def test_the_example_runs(
-    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    block: Block,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     namespace: dict[str, Any] = {"__name__": "__doc_example__"}
+    setup = None
     for need in block.args.split():
-        assert need == "crossbar", block
-        router = request.getfixturevalue("crossbar")
-        namespace.update(url=router.url, realm=router.realm)
+        if need == "crossbar":
+            router = request.getfixturevalue("crossbar")
+            namespace.update(url=router.url, realm=router.realm)
+        elif need.startswith("setup="):
+            setup = SETUPS[need.removeprefix("setup=")]
+        else:
+            assert need == "imports", block
     for file in _settings_files(block.page):
         (tmp_path / file.args).write_text(file.text + "\n")
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("RACCOON_"):
             monkeypatch.delenv(name)
-    execute(block, namespace)
+    imports = [b for b in blocks(block.page) if b.kind == "run" and "imports" in b.args.split()]
+    capsys.readouterr()
+    execute([*imports, block] if block not in imports else [block], namespace, setup)
+    printed = capsys.readouterr().out.splitlines()
+    shown = [m[1].strip() for m in re.finditer(r"#.*?\bprints: (.*)$", block.text, re.M)]
+    if shown:
+        assert printed == shown, f"{block}: printed {printed}, the page shows {shown}"
