@@ -14,6 +14,7 @@ fails here. The kinds of these pages:
   checks what the example did with them); a line ``EXPR  # -> VALUE``
   asserts that EXPR equals VALUE, and the ``prints: TEXT`` of its comments
   are what it prints, in order, once the reactive computations are flushed;
+  a block that calls ``asyncio.run`` runs in a thread (no loop running there);
 - ``scaffold APP/FILE``: an excerpt (``...`` elides) of a file ``raccoon new
   APP`` writes;
 - ``make``: ``make TARGET`` lines, each a target of the Makefile;
@@ -35,6 +36,8 @@ fails here. The kinds of these pages:
   section, as ``build_config`` builds it for the router a ``Service`` starts;
 - ``shown-by FILE::TEST``: what TEST checks for itself (or the command it runs);
 - ``tiers``: the layer order, as ``tests/test_architecture.py`` has it (``TIERS``);
+- ``exceptions MODULE``: a tree of exception classes, as MODULE has them;
+- ``pytest``: a test module, run by pytest (with the raccoon plugin);
 - ``diagram``: a text diagram or table, not code (no language tag).
 """
 
@@ -42,6 +45,9 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import dataclasses
+import decimal
+import importlib
 import json
 import os
 import re
@@ -58,13 +64,13 @@ import pytest
 import yaml
 from doc_blocks import Block, blocks, excerpt_in
 
-from raccoon.node import Connection, WAMPNode
+from raccoon.node import Connection, Signal, WAMPNode, call
 from raccoon.node import Path as NodePath
 from raccoon.reactive import ReactiveDict, flush
 from raccoon.service import Service, Settings
 from raccoon.service._scaffold import create_application
 from raccoon.service.cli import build_parser
-from raccoon.service.router import build_config
+from raccoon.service.router import BackendTransport, RouterSettings, TicketPrincipal, build_config
 from raccoon.testing import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +78,7 @@ PAGES = (
     "dependencies.md",
     "README.md",
     "reactivity.md",
+    "nodes.md",
     "deployment.md",
     "sessions.md",
     "settings.md",
@@ -91,6 +98,8 @@ KINDS = frozenset(
         "make",
         "make-recipe",
         "pins",
+        "exceptions",
+        "pytest",
         "diagram",
     }
 )
@@ -106,7 +115,9 @@ def _of(kind: str) -> list[pytest.ParameterSet]:
         pytest.param(
             block,
             id=f"{block.page}:{block.line}",
-            marks=[pytest.mark.slow] if "crossbar" in block.args.split() else [],
+            marks=[pytest.mark.slow]
+            if {"crossbar", "setup=ticket"} & set(block.args.split()) or block.kind == "pytest"
+            else [],
         )
         for block in _all()
         if block.kind == kind
@@ -280,10 +291,42 @@ def test_the_router_auth_excerpt_is_what_the_config_has(block: Block) -> None:
     assert excerpt in found, f"{block}: the configuration's auth sections are {found}"
 
 
+@pytest.mark.parametrize("block", _of("exceptions"))
+def test_the_exception_tree_is_the_modules(block: Block) -> None:
+    module = importlib.import_module(block.args)
+    parents: list[type] = []
+    for line in block.text.splitlines():
+        name = re.search(r"\w+", line)
+        assert name is not None, block
+        depth = name.start() // 4
+        cls = getattr(module, name[0])
+        if depth:
+            assert cls.__mro__[1] is parents[depth - 1], f"{block}: {cls.__name__}'s parent"
+        del parents[depth:]
+        parents.append(cls)
+    if "also a ValueError" in block.text:
+        assert issubclass(module.PathError, ValueError), block
+
+
+@pytest.mark.parametrize("block", _of("pytest"))
+@pytest.mark.timeout(120)
+def test_the_test_example_passes(block: Block, tmp_path: Path) -> None:
+    (tmp_path / "test_example.py").write_text(block.text + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout, result.stdout
+
+
 # -- Python ---------------------------------------------------------------------------------
 
 
-_RESULT = re.compile(r"^(?P<expr>\S.*?)\s+# -> (?P<value>.+)$")
+_RESULT = re.compile(r"^(?P<indent>\s*)(?P<expr>\S.*?)\s+# -> (?P<value>.+)$")
 
 
 def _program(block: Block) -> str:
@@ -292,7 +335,10 @@ def _program(block: Block) -> str:
     for line in block.text.splitlines():
         result = _RESULT.match(line)
         if result is not None:
-            line = f"assert ({result['expr']}) == ({result['value']}), {result['expr']!r}"
+            line = (
+                f"{result['indent']}assert ({result['expr']}) == ({result['value']}), "
+                f"{result['expr']!r}"
+            )
         lines.append(line)
     return "\n".join(lines)
 
@@ -300,6 +346,7 @@ def _program(block: Block) -> str:
 def execute(blocks: list[Block], namespace: dict[str, Any], setup: Any = None) -> None:
     """Run *blocks* in *namespace*, top-level ``await`` on a fresh event loop
     (after *setup*, whose check follows them)."""
+    texts = [b.text for b in blocks]
     codes = [
         compile(_program(b), str(b), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT) for b in blocks
     ]
@@ -307,7 +354,10 @@ def execute(blocks: list[Block], namespace: dict[str, Any], setup: Any = None) -
     async def main() -> None:
         try:
             check = None if setup is None else await setup(namespace)
-            for code in codes:
+            for code, text in zip(codes, texts, strict=True):
+                if "asyncio.run(" in text:
+                    await asyncio.to_thread(eval, code, namespace)
+                    continue
                 result = eval(code, namespace)  # the docs' own examples
                 if asyncio.iscoroutine(result):
                     try:
@@ -394,11 +444,81 @@ async def _observed(namespace: dict[str, Any]) -> Check:
     return check
 
 
+async def _orders(namespace: dict[str, Any]) -> Check:
+    connection = Connection(namespace["url"], namespace["realm"])
+    await connection.connect()
+    base = NodePath(f"docs{secrets.token_hex(4)}")
+    saved: list[int] = []
+
+    class Orders(WAMPNode):
+        on_saved = Signal()
+
+        @call
+        async def total(self, customer: int, currency: str = "EUR") -> float:
+            return 12.5
+
+        @call
+        async def connect(self) -> str:
+            return "an endpoint"
+
+    orders, node = Orders(), WAMPNode()
+    await orders.node_bind(base + "orders", connection.new_context())
+    await node.node_bind(base + "node", connection.new_context())
+    namespace.update(node=node, refresh=saved.append, _connection=connection)
+
+    async def check() -> None:
+        await orders.node_unbind()
+        await node.node_unbind()
+
+    return check
+
+
+async def _ticket(namespace: dict[str, Any]) -> Check:
+    ticket = secrets.token_urlsafe(16)
+    settings = RouterSettings(
+        executable=os.environ.get("RACCOON_CROSSBAR") or None,
+        backend=BackendTransport(principals=(TicketPrincipal("svc", ticket, "backend"),)),
+    )
+    router = await namespace["_router_factory"].start(settings)
+    fetched: list[str] = []
+
+    async def fetch_token() -> str:
+        fetched.append(ticket)
+        return ticket
+
+    namespace.update(url=router.backend_url, realm=router.realm, fetch_token=fetch_token)
+
+    async def check() -> None:
+        assert fetched, "the connection did not fetch its ticket"
+
+    return check
+
+
+async def _money(namespace: dict[str, Any]) -> Check:
+    @dataclasses.dataclass(frozen=True)
+    class Money:
+        amount: decimal.Decimal
+        currency: str
+
+    conn = Connection(namespace["url"], namespace["realm"])
+    namespace.update(conn=conn, Money=Money)
+
+    async def check() -> None:
+        encoded = conn.serialization.encode(Money(decimal.Decimal("2.50"), "CHF"))
+        assert encoded == {"__raccoon__": "money", "value": ["2.50", "CHF"]}, encoded
+        assert conn.serialization.decode(encoded, None) == Money("2.50", "CHF"), encoded  # type: ignore[arg-type]
+
+    return check
+
+
 SETUPS: dict[str, Callable[[dict[str, Any]], Awaitable[Check]]] = {
     "master-detail": _master_detail,
     "rows": _rows,
     "node": _node,
     "observed": _observed,
+    "orders": _orders,
+    "ticket": _ticket,
+    "money": _money,
 }
 
 
@@ -418,6 +538,8 @@ def test_the_example_runs(
             namespace.update(url=router.url, realm=router.realm)
         elif need.startswith("setup="):
             setup = SETUPS[need.removeprefix("setup=")]
+            if need == "setup=ticket":
+                namespace["_router_factory"] = request.getfixturevalue("router_factory")
         else:
             assert need == "imports", block
     for file in _settings_files(block.page):
