@@ -60,10 +60,20 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+import sqlalchemy as sa
 import yaml
 from doc_blocks import Block, blocks, excerpt_in
 
+from raccoon.data import (
+    Permissions,
+    Source,
+    create_database,
+    drop_database,
+    track_table,
+    upgrade,
+)
 from raccoon.node import Connection, Signal, WAMPNode, call
 from raccoon.node import Path as NodePath
 from raccoon.reactive import ReactiveDict, flush
@@ -79,6 +89,7 @@ PAGES = (
     "README.md",
     "reactivity.md",
     "nodes.md",
+    "cursors.md",
     "deployment.md",
     "sessions.md",
     "settings.md",
@@ -511,7 +522,72 @@ async def _money(namespace: dict[str, Any]) -> Check:
     return check
 
 
+_COMPANIES_DDL = """
+CREATE TABLE companies (id serial PRIMARY KEY, tenant text NOT NULL,
+    version integer NOT NULL DEFAULT 1, name varchar(80) NOT NULL);
+CREATE TABLE workplaces (id serial PRIMARY KEY, tenant text NOT NULL,
+    version integer NOT NULL DEFAULT 1,
+    company_id integer NOT NULL REFERENCES companies(id), name varchar(80) NOT NULL);
+INSERT INTO companies (tenant, name) VALUES ('acme', 'Beta'), ('acme', 'Alpha'), ('globex', 'Z');
+INSERT INTO workplaces (tenant, company_id, name) VALUES ('acme', 1, 'Yard'), ('acme', 2, 'Shop');
+"""
+
+
+async def _companies(namespace: dict[str, Any]) -> Check:
+    admin = namespace.pop("_database")
+    name = f"docs_{secrets.token_hex(4)}"
+    dsn = await create_database(admin, name)
+    await upgrade(dsn)
+    sql = await asyncpg.connect(dsn)
+    try:
+        await sql.execute(_COMPANIES_DDL)
+        for table in ("companies", "workplaces"):
+            await sql.execute(track_table(table, primary_key=["id"], tenant_column="tenant"))
+    finally:
+        await sql.close()
+    metadata = sa.MetaData()
+    tables = {
+        table: sa.Table(
+            table,
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("tenant", sa.Text, nullable=False),
+            sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+            *([sa.Column("company_id", sa.Integer)] if table == "workplaces" else []),
+            sa.Column("name", sa.String(80), nullable=False),
+        )
+        for table in ("companies", "workplaces")
+    }
+    connection = Connection(namespace["url"], namespace["realm"])
+    await connection.connect()
+    namespace.update(
+        dsn=dsn,
+        COMPANIES=Source("docs.companies", tables["companies"], permissions=Permissions.everyone()),
+        WORKPLACES=Source(
+            "docs.workplaces", tables["workplaces"], permissions=Permissions.everyone()
+        ),
+        session_path=NodePath(f"docs{secrets.token_hex(4)}"),
+        connection=connection,
+    )
+
+    async def check() -> None:
+        try:
+            companies, workplaces = namespace["companies"], namespace["workplaces"]
+            await eventually(lambda: companies.node_data.get("total") == 2, what="acme's two")
+            await eventually(lambda: workplaces.node_data.get("total") is not None, what="rows")
+            await workplaces.node_unbind()
+            await companies.node_unbind()
+            await namespace["feed"].stop()
+            await namespace["db"].close()
+        finally:
+            await connection.close()
+            await drop_database(admin, name)
+
+    return check
+
+
 SETUPS: dict[str, Callable[[dict[str, Any]], Awaitable[Check]]] = {
+    "companies": _companies,
     "master-detail": _master_detail,
     "rows": _rows,
     "node": _node,
@@ -538,6 +614,8 @@ def test_the_example_runs(
             namespace.update(url=router.url, realm=router.realm)
         elif need.startswith("setup="):
             setup = SETUPS[need.removeprefix("setup=")]
+            if need == "setup=companies":
+                namespace["_database"] = request.getfixturevalue("database")
             if need == "setup=ticket":
                 namespace["_router_factory"] = request.getfixturevalue("router_factory")
         else:
