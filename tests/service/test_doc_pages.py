@@ -38,6 +38,12 @@ fails here. The kinds of these pages:
 - ``tiers``: the layer order, as ``tests/test_architecture.py`` has it (``TIERS``);
 - ``exceptions MODULE``: a tree of exception classes, as MODULE has them;
 - ``pytest``: a test module, run by pytest (with the raccoon plugin);
+- ``migration``: an application migration, applied by ``upgrade`` to a fresh
+  database (its table then records changes) and taken back by ``downgrade``;
+- ``alembic-ini``: an alembic.ini, with which Alembic takes Raccoon's script
+  template and the application's revisions (the page's ``migration``);
+- ``feed-sql``: the change feed's condition for new rows, as raccoon/data/_feed.py
+  queries it (``xmax(S)``, ``xip(S)``, ``last_id_delivered`` being its parameters);
 - ``diagram``: a text diagram or table, not code (no language tag).
 """
 
@@ -67,9 +73,11 @@ import yaml
 from doc_blocks import Block, blocks, excerpt_in
 
 from raccoon.data import (
+    Database,
     Permissions,
     Source,
     create_database,
+    downgrade,
     drop_database,
     track_table,
     upgrade,
@@ -90,6 +98,7 @@ PAGES = (
     "reactivity.md",
     "nodes.md",
     "cursors.md",
+    "data-changes.md",
     "deployment.md",
     "sessions.md",
     "settings.md",
@@ -111,6 +120,9 @@ KINDS = frozenset(
         "pins",
         "exceptions",
         "pytest",
+        "migration",
+        "alembic-ini",
+        "feed-sql",
         "diagram",
     }
 )
@@ -332,6 +344,60 @@ def test_the_test_example_passes(block: Block, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("block", _of("migration"))
+@pytest.mark.asyncio
+async def test_the_migration_applies_and_reverts(
+    block: Block, tmp_path: Path, database: str
+) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "app_0001_orders.py").write_text(block.text + "\n")
+    name = f"docs_{secrets.token_hex(4)}"
+    dsn = await create_database(database, name)
+    try:
+        await upgrade(dsn, app_migrations=tmp_path / "migrations")
+        sql = await asyncpg.connect(dsn)
+        try:
+            await sql.execute("INSERT INTO orders (id, customer, tenant) VALUES (1, 'a', 'acme')")
+            logged = await sql.fetchval("SELECT count(*) FROM raccoon_changes")
+            assert logged == 1, f"{block}: the table records no changes"
+            await downgrade(dsn, "base", app_migrations=tmp_path / "migrations")
+            gone = await sql.fetchval("SELECT to_regclass('orders') IS NULL")
+            assert gone, f"{block}: downgrade left the table"
+        finally:
+            await sql.close()
+    finally:
+        await drop_database(database, name)
+
+
+@pytest.mark.parametrize("block", _of("alembic-ini"))
+def test_alembic_finds_the_revisions(block: Block, tmp_path: Path) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    (tmp_path / "alembic.ini").write_text(block.text + "\n")
+    (tmp_path / "migrations").mkdir()
+    for migration in (b for b in blocks(block.page) if b.kind == "migration"):
+        (tmp_path / "migrations" / "app_0001_orders.py").write_text(migration.text + "\n")
+    script = ScriptDirectory.from_config(Config(str(tmp_path / "alembic.ini")))
+    revisions = {revision.revision for revision in script.walk_revisions()}
+    assert revisions == {"app_0001"}, revisions  # the application's directory
+    assert (Path(script.dir) / "script.py.mako").is_file(), script.dir  # Raccoon's template
+
+
+@pytest.mark.parametrize("block", _of("feed-sql"))
+def test_the_feed_condition_is_the_feeds(block: Block) -> None:
+    from raccoon.data import _feed
+
+    shown = " ".join(re.sub(r"--.*$", "", block.text, flags=re.M).split())
+    parameters = {"xmax(S)": "$1", "xip(S)": "$2::bigint[]", "last_id_delivered": "$3"}
+    for name, parameter in parameters.items():
+        shown = shown.replace(name, parameter)
+    shown = shown.replace("( ", "(").replace(" )", ")")
+    assert shown == f"{_feed._NEW_SINCE} AND txid_visible_in_snapshot(txid, T)", shown
+    source = Path(_feed.__file__).read_text()
+    assert "WHERE {_NEW_SINCE} AND txid_visible_in_snapshot(txid, " in source
 
 
 # -- Python ---------------------------------------------------------------------------------
@@ -586,7 +652,44 @@ async def _companies(namespace: dict[str, Any]) -> Check:
     return check
 
 
+_ORDERS_DDL = """
+CREATE TABLE orders (id integer PRIMARY KEY, customer text NOT NULL, tenant text);
+"""
+
+
+async def _orders_db(namespace: dict[str, Any]) -> Check:
+    admin = namespace.pop("_database")
+    name = f"docs_{secrets.token_hex(4)}"
+    dsn = await create_database(admin, name)
+    await upgrade(dsn)
+    sql = await asyncpg.connect(dsn)
+    try:
+        await sql.execute(_ORDERS_DDL)
+        await sql.execute(track_table("orders", primary_key=["id"], tenant_column="tenant"))
+        await sql.execute("INSERT INTO orders VALUES (42, 'Ann', 'acme')")
+        await sql.execute("UPDATE orders SET customer = 'Ann Lee' WHERE id = 42")
+    finally:
+        await sql.close()
+    orders = sa.Table(
+        "orders",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("customer", sa.Text),
+        sa.Column("tenant", sa.Text),
+    )
+    db = await Database(dsn).open()
+    seen: list[Any] = []
+    namespace.update(dsn=dsn, db=db, orders=orders, on_order=seen.append)
+
+    async def check() -> None:
+        await db.close()
+        await drop_database(admin, name)
+
+    return check
+
+
 SETUPS: dict[str, Callable[[dict[str, Any]], Awaitable[Check]]] = {
+    "orders-db": _orders_db,
     "companies": _companies,
     "master-detail": _master_detail,
     "rows": _rows,
@@ -614,7 +717,7 @@ def test_the_example_runs(
             namespace.update(url=router.url, realm=router.realm)
         elif need.startswith("setup="):
             setup = SETUPS[need.removeprefix("setup=")]
-            if need == "setup=companies":
+            if need in ("setup=companies", "setup=orders-db"):
                 namespace["_database"] = request.getfixturevalue("database")
             if need == "setup=ticket":
                 namespace["_router_factory"] = request.getfixturevalue("router_factory")
