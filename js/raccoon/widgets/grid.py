@@ -68,6 +68,9 @@ class Grid:
         self._filter_timer = None
         self._moves = 0  # keyboard moves so far: answers to older ones are dropped
         self._position = None  # the current record's row number, when known
+        # The record the keyboard made current, at self._position: its row
+        # number is known for sure, where the window's may be mid-update.
+        self._keyed_pk = None
 
     # -- building ----------------------------------------------------------------------
     def mount(self, parent):
@@ -125,7 +128,10 @@ class Grid:
             holder.dataset.current = "" if current is None else current
             ids = self.cursor.ids
             at = -1 if current is None else index_of(ids, current)
-            if at >= 0:
+            # The window's offset and ids arrive in separate updates: read
+            # together mid-scroll they can be one row apart. The keyboard's own
+            # position of the record it made current is exact, so it stays.
+            if at >= 0 and current != self._keyed_pk:
                 self._position = self.cursor.window.offset + at
             if self.built:
                 self._mark_current(current)
@@ -222,6 +228,7 @@ class Grid:
         def apply():
             self._filter_timer = None
             spec = None
+            self._keyed_pk = None
             if len(typed) > 0:
                 spec = {"field": self.filter_field, "op": "icontains", "value": typed}
             self.scroller.scrollTop = 0
@@ -230,6 +237,7 @@ class Grid:
         self._filter_timer = setTimeout(apply, 150)
 
     def _sort_by(self, field):
+        self._keyed_pk = None  # a new order: the record's row number changes
         current = self.cursor.sort
         direction = "asc"
         if len(current) > 0 and current[0].field == field and current[0].dir == "asc":
@@ -237,6 +245,7 @@ class Grid:
         self.cursor.set_sort([{"field": field, "dir": direction}]).then(None, _report)
 
     def _select(self, pk):
+        self._keyed_pk = None
         self.scroller.focus({"preventScroll": True})
         self.cursor.set_current(pk).then(None, _report)
 
@@ -262,6 +271,7 @@ class Grid:
 
         def found(rows):
             if move_number == self._moves and len(rows) > 0:
+                self._keyed_pk = rows[0].id
                 self._set_current(rows[0].id)
 
         self.cursor.read_rows(position, 1).then(found, _report)
